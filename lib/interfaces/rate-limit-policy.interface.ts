@@ -1,0 +1,35 @@
+import type { ExecutionContext } from '@nestjs/common';
+
+export type RateLimitAlgorithm = 'fixed-window' | 'sliding-window' | 'sliding-log' | 'token-bucket' | 'gcra';
+
+/** A duration in ms, or a string such as `'500ms'`, `'30s'`, `'15m'`, `'1h'`, `'1d'`. */
+export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
+
+export type FailMode = 'open' | 'closed' | 'local';
+export type EnforcementMode = 'enforce' | 'shadow';
+
+/** Resolves a value from the request being decided (tiers, weighted cost). */
+export type ContextValue<T> = T | ((context: ExecutionContext) => T | Promise<T>);
+
+export type Tracker = (context: ExecutionContext) => string | Promise<string>;
+
+export interface RateLimitPolicy {
+  algorithm?: RateLimitAlgorithm;
+  /** Units per window: an integer >= 1, or a function of the request (tiers). */
+  limit?: ContextValue<number>;
+  window?: Duration;
+  /** Units this request takes, an integer >= 0 (default 1); 0 only reads the budget. */
+  cost?: ContextValue<number>;
+  /** Capacity of `token-bucket` and `gcra`; defaults to `limit`. */
+  burst?: number;
+  /** `^[A-Za-z0-9_.-]{1,64}$`; several names on one route are several limits. */
+  name?: string;
+  /** Shares one budget across every route that names it. */
+  bucket?: string;
+  /** Tracker of this policy; returning `undefined` falls back to the module's. */
+  tracker?: (context: ExecutionContext) => string | undefined | Promise<string | undefined>;
+  /** After a denial, deny this key for this long. */
+  blockFor?: Duration;
+  failMode?: FailMode;
+  mode?: EnforcementMode;
+}
