@@ -1,6 +1,8 @@
-import type { Cluster, Redis } from 'ioredis';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DECIDE_SCRIPT, DECIDE_SCRIPT_VERSION } from '../../generated/decide-script.js';
 import type { RateLimitStore, StoreCall, StoreReply } from '../rate-limit-store.interface.js';
+import { FailureLog } from '../../engine/failure-log.js';
+import type { RedisClient } from './redis-connection.js';
 
 type DecideCommand = (...args: Array<string | number>) => Promise<StoreReply>;
 
@@ -9,10 +11,37 @@ type DecideCommand = (...args: Array<string | number>) => Promise<StoreReply>;
  * count, so one command is registered per key count, under a name stamped with the script's
  * version so that other libraries' (or other versions') commands on a shared client are untouched.
  */
-export class RedisRateLimitStore implements RateLimitStore {
+export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly commands: DecideCommand[] = [];
 
-  constructor(readonly client: Redis | Cluster) {}
+  constructor(
+    readonly client: RedisClient,
+    private readonly owned = false,
+    private readonly connectTimeoutMs = 5_000,
+  ) {
+    // ioredis reconnects by itself; its errors are reported here, throttled, not thrown.
+    const log = new FailureLog(new Logger('RateLimit'));
+    if (owned) client.on('error', (error: Error) => log.failed(`Redis connection error: ${error.message}`));
+  }
+
+  /** Lets the app start with its store connected, without ever blocking start-up on an outage. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.isReady()) return;
+    const ready = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.connectTimeoutMs);
+      this.client.once('ready', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!(await ready)) {
+      new Logger('RateLimit').warn(`Redis is not ready after ${this.connectTimeoutMs} ms; decisions follow failMode until it is`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
+  }
 
   isReady(): boolean {
     return this.client.status === 'ready';

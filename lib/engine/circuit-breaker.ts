@@ -1,0 +1,43 @@
+/**
+ * Stops calling a failing store for a cool-down after `threshold` consecutive failures, then
+ * lets one probe through; a success closes it again, a failure re-opens it.
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openUntil = 0;
+  private probing = false;
+
+  constructor(
+    private readonly threshold = 5,
+    private readonly coolDownMs = 2_000,
+  ) {}
+
+  get state(): 'closed' | 'open' | 'half-open' {
+    if (this.failures < this.threshold) return 'closed';
+    return performance.now() < this.openUntil ? 'open' : 'half-open';
+  }
+
+  /** Whether a call may go to the store now (a half-open breaker admits one probe at a time). */
+  allows(): boolean {
+    if (this.failures < this.threshold) return true;
+    if (performance.now() < this.openUntil || this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  succeeded(): void {
+    this.failures = 0;
+    this.probing = false;
+  }
+
+  failed(): void {
+    this.failures++;
+    this.probing = false;
+    if (this.failures >= this.threshold) this.openUntil = performance.now() + this.coolDownMs;
+  }
+
+  /** Ms until the next probe, at least 1 s: the `Retry-After` of a fail-closed 503. */
+  retryAfterMs(): number {
+    return Math.max(1000, this.openUntil - performance.now());
+  }
+}

@@ -1,0 +1,216 @@
+import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import type { RateLimitDecision, RateLimitOutcome } from '../interfaces/rate-limit-decision.interface.js';
+import type { FailMode } from '../interfaces/rate-limit-policy.interface.js';
+import { RATE_LIMIT_OPTIONS, RATE_LIMIT_STORE } from '../rate-limit.constants.js';
+import type { ResolvedOptions } from '../options/resolved-options.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { checkLimitRange } from '../policy/limit-range.js';
+import { blockKey, stateKey } from '../keys/policy-key.js';
+import { hashTracker, trackerTag } from '../keys/tracker-tag.js';
+import type { RateLimitStore, StoreCall, StoreReply } from '../store/rate-limit-store.interface.js';
+import { normalizeClientIp } from '../tracking/client-ip.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { FailureLog } from './failure-log.js';
+import type { RateLimitVerdict } from './rate-limit-verdict.js';
+import { withTimeout } from './with-timeout.js';
+
+const FAIL_MODE_STRICTNESS: Record<FailMode, number> = { open: 0, local: 1, closed: 2 };
+
+class InvalidRequestValue extends Error {}
+
+/** Turns policies plus a request (or a raw key) into one store call and a verdict. */
+@Injectable()
+export class RateLimitEngine {
+  private readonly logger = new Logger('RateLimit');
+  private readonly failures = new FailureLog(this.logger);
+  private warnedUnknownIp = false;
+  readonly breaker = new CircuitBreaker();
+
+  constructor(
+    @Inject(RATE_LIMIT_OPTIONS) private readonly options: ResolvedOptions,
+    @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
+  ) {}
+
+  /** Decides a request against its route's policies. */
+  async decide(context: ExecutionContext, policies: readonly CompiledPolicy[]): Promise<RateLimitVerdict> {
+    const started = performance.now();
+    let calls: StoreCall[];
+    let trackers: string[];
+    try {
+      trackers = await this.trackersOf(context, policies);
+      calls = new Array(policies.length);
+      for (let i = 0; i < policies.length; i++) {
+        const policy = policies[i];
+        const limit = typeof policy.limit === 'function' ? await policy.limit(context) : policy.limit;
+        const cost = typeof policy.cost === 'function' ? await policy.cost(context) : policy.cost;
+        calls[i] = this.call(policy, trackers[i], limit, cost);
+      }
+    } catch (error) {
+      return this.failed(policies, [], error, started);
+    }
+    return this.execute(policies, calls, trackers, started);
+  }
+
+  /** Decides one policy for a raw tracker value (`RateLimiterService`). */
+  decideKey(tracker: string, policy: CompiledPolicy, cost: number): Promise<RateLimitVerdict> {
+    const started = performance.now();
+    if (typeof policy.limit === 'function') {
+      throw new TypeError(`RateLimiterService: policy "${policy.name}" needs a numeric limit (it has no request to compute one from)`);
+    }
+    return this.execute([policy], [this.call(policy, tracker, policy.limit, cost)], [tracker], started);
+  }
+
+  /** The keys holding a tracker's state under a policy. */
+  keysOf(tracker: string, policy: CompiledPolicy): string[] {
+    const key = stateKey(this.options.keyPrefix, trackerTag(tracker), policy.id);
+    return [key, blockKey(key)];
+  }
+
+  private call(policy: CompiledPolicy, tracker: string, limit: unknown, cost: unknown): StoreCall {
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+      throw new InvalidRequestValue(`policy "${policy.name}" on ${policy.where}: limit function returned ${String(limit)}, not an integer >= 1`);
+    }
+    if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 0) {
+      throw new InvalidRequestValue(`policy "${policy.name}" on ${policy.where}: cost returned ${String(cost)}, not an integer >= 0`);
+    }
+    const burst = policy.burst ?? limit;
+    const range = checkLimitRange(policy.code, limit, policy.windowMs, burst);
+    if (range) throw new InvalidRequestValue(`policy "${policy.name}" on ${policy.where}: limit ${limit} ${range}`);
+    const key = stateKey(this.options.keyPrefix, trackerTag(tracker), policy.id);
+    return {
+      key,
+      blockKey: policy.blockForMs > 0 ? blockKey(key) : undefined,
+      algorithm: policy.code,
+      limit,
+      windowMs: policy.windowMs,
+      burst,
+      cost,
+      blockForMs: policy.blockForMs,
+      shadow: policy.shadow,
+    };
+  }
+
+  private async execute(
+    policies: readonly CompiledPolicy[],
+    calls: StoreCall[],
+    trackers: string[],
+    started: number,
+  ): Promise<RateLimitVerdict> {
+    if (!this.store.isReady()) {
+      return this.failed(policies, trackers, new Error('the store is not connected'), started);
+    }
+    if (!this.breaker.allows()) {
+      return this.failed(policies, trackers, undefined, started);
+    }
+    let reply: StoreReply;
+    try {
+      reply = await withTimeout(this.store.decide(calls), this.options.timeout);
+      this.breaker.succeeded();
+    } catch (error) {
+      this.breaker.failed();
+      return this.failed(policies, trackers, error, started);
+    }
+    return this.verdict(policies, calls, trackers, reply, started, undefined);
+  }
+
+  private verdict(
+    policies: readonly CompiledPolicy[],
+    calls: readonly StoreCall[],
+    trackers: readonly string[],
+    reply: StoreReply,
+    started: number,
+    failMode: FailMode | undefined,
+  ): RateLimitVerdict {
+    const decisions: RateLimitDecision[] = new Array(policies.length);
+    for (let i = 0, r = 1; i < policies.length; i++, r += 4) {
+      const retry = reply[r + 3];
+      decisions[i] = {
+        allowed: reply[r] === 1,
+        policy: policies[i].name,
+        limit: calls[i].limit,
+        remaining: reply[r + 1],
+        resetMs: reply[r + 2],
+        retryAfterMs: retry === -1 ? null : retry,
+      };
+    }
+    const verdict = { allowed: reply[0] === 1, policies, decisions };
+    if (this.options.onDecision) {
+      for (let i = 0; i < policies.length; i++) {
+        const outcome: RateLimitOutcome = failMode ? 'failed' : decisions[i].allowed ? 'allowed' : 'denied';
+        this.emit(outcome, policies[i], trackers[i], started, decisions[i], failMode);
+      }
+    }
+    return verdict;
+  }
+
+  private async failed(
+    policies: readonly CompiledPolicy[],
+    trackers: readonly string[],
+    error: unknown,
+    started: number,
+  ): Promise<RateLimitVerdict> {
+    const mode = policies.reduce<FailMode>(
+      (strictest, p) => (FAIL_MODE_STRICTNESS[p.failMode] > FAIL_MODE_STRICTNESS[strictest] ? p.failMode : strictest),
+      'open',
+    );
+    const reason = error instanceof InvalidRequestValue
+      ? error.message
+      : `store unavailable${error ? `: ${error instanceof Error ? error.message : String(error)}` : ' (circuit open)'}`;
+    this.failures.failed(`rate limit decision failed, failing ${mode}: ${reason}`);
+    for (let i = 0; i < policies.length; i++) this.emit('failed', policies[i], trackers[i], started, undefined, mode);
+    if (mode === 'closed') {
+      return { allowed: false, policies, decisions: [], unavailableRetryMs: this.breaker.retryAfterMs() };
+    }
+    return { allowed: true, policies, decisions: [] };
+  }
+
+  private emit(
+    outcome: RateLimitOutcome,
+    policy: CompiledPolicy,
+    tracker: string | undefined,
+    started: number,
+    decision: RateLimitDecision | undefined,
+    failMode: FailMode | undefined,
+  ): void {
+    const onDecision = this.options.onDecision;
+    if (!onDecision) return;
+    try {
+      onDecision({
+        outcome,
+        policy: policy.name,
+        key: tracker === undefined ? '' : hashTracker(tracker),
+        latencyMs: performance.now() - started,
+        decision,
+        failMode,
+        shadow: policy.shadow,
+      });
+    } catch (error) {
+      this.failures.failed(`onDecision threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async trackersOf(context: ExecutionContext, policies: readonly CompiledPolicy[]): Promise<string[]> {
+    const trackers: string[] = new Array(policies.length);
+    let moduleTracker: string | undefined;
+    for (let i = 0; i < policies.length; i++) {
+      const own = policies[i].tracker ? await policies[i].tracker!(context) : undefined;
+      const value = own === undefined ? (moduleTracker ??= await this.moduleTracker(context)) : own;
+      if (typeof value !== 'string' || value.length === 0) {
+        throw new InvalidRequestValue(`tracker of policy "${policies[i].name}" on ${policies[i].where} returned ${String(value)}, not a non-empty string`);
+      }
+      trackers[i] = value;
+    }
+    return trackers;
+  }
+
+  private async moduleTracker(context: ExecutionContext): Promise<string> {
+    if (this.options.tracker) return this.options.tracker(context);
+    const ip = context.getType() === 'http' ? (context.switchToHttp().getRequest() as { ip?: string }).ip : undefined;
+    if (ip) return normalizeClientIp(ip, this.options.ipv6Prefix);
+    if (!this.warnedUnknownIp) {
+      this.warnedUnknownIp = true;
+      this.logger.warn("a request has no client IP; it is tracked as 'unknown' (set a tracker to key it otherwise)");
+    }
+    return 'unknown';
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { RATE_LIMIT_GLOBAL_GUARD } from '../rate-limit.constants.js';
+import { configError } from '../errors/rate-limit-config.error.js';
+import { RateLimitGuard } from '../guards/rate-limit.guard.js';
+import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
+
+// Nest's metadata key of @UseGuards (not exported from the package root).
+const GUARDS = '__guards__';
+
+type Handler = object;
+
+/**
+ * At start-up: compiles every handler's policies (so bad input fails before the first request),
+ * refuses a second import of the module, and refuses `@RateLimit` handlers no guard can reach.
+ */
+@Injectable()
+export class RateLimitExplorer implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly modules: ModulesContainer,
+    private readonly registry: RateLimitPolicyRegistry,
+    @Inject(RATE_LIMIT_GLOBAL_GUARD) private readonly globalGuard: boolean,
+  ) {}
+
+  onModuleInit(): void {
+    this.refuseSecondImport();
+    for (const wrapper of this.discovery.getControllers()) this.explore(wrapper.metatype, true);
+    for (const wrapper of this.discovery.getProviders()) {
+      if (wrapper.metatype && wrapper.instance && !wrapper.isAlias) this.explore(wrapper.metatype, false);
+    }
+  }
+
+  private refuseSecondImport(): void {
+    const own = this.constructor;
+    const imports = [...this.modules.values()].filter((module) => module.providers.has(own as never));
+    if (imports.length > 1) {
+      throw configError(
+        'RateLimitModule',
+        `imported ${imports.length} times; import it once (forRoot/forRootAsync in the root module) — every import would charge each request again`,
+      );
+    }
+  }
+
+  private explore(classRef: unknown, controller: boolean): void {
+    if (typeof classRef !== 'function' || !classRef.prototype) return;
+    const prototype = classRef.prototype as Record<string, Handler>;
+    for (const name of this.scanner.getAllMethodNames(prototype)) {
+      const handler = prototype[name];
+      const own = this.registry.hasOwnPolicies(classRef, handler);
+      if (!controller && !own) continue;
+      this.registry.forHandler(classRef, handler);
+      if (own && (!controller || !this.globalGuard) && !this.guarded(classRef, handler)) {
+        throw configError(
+          `${classRef.name}.${name}`,
+          controller
+            ? 'has @RateLimit but no RateLimitGuard reaches it: globalGuard is false, so add @UseGuards(RateLimitGuard) to the handler or its controller'
+            : 'has @RateLimit but global guards do not reach it (gateways, resolvers outside HTTP): add @UseGuards(RateLimitGuard)',
+        );
+      }
+    }
+  }
+
+  private guarded(classRef: object, handler: Handler): boolean {
+    const guards = [...(Reflect.getMetadata(GUARDS, classRef) ?? []), ...(Reflect.getMetadata(GUARDS, handler) ?? [])];
+    return guards.some(
+      (guard) => guard === RateLimitGuard || guard instanceof RateLimitGuard || (typeof guard === 'function' && guard.prototype instanceof RateLimitGuard),
+    );
+  }
+}

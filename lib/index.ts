@@ -1,0 +1,31 @@
+export { RateLimitModule } from './rate-limit.module.js';
+export type { RateLimitModuleExtras } from './rate-limit.module-definition.js';
+export { RateLimit } from './decorators/rate-limit.decorator.js';
+export { SkipRateLimit } from './decorators/skip-rate-limit.decorator.js';
+export { RateLimitGuard } from './guards/rate-limit.guard.js';
+export { RateLimitInterceptor } from './interceptors/rate-limit.interceptor.js';
+export { RateLimiterService } from './services/rate-limiter.service.js';
+export { RateLimitException, type RateLimitExceptionBody } from './errors/rate-limit.exception.js';
+export { RateLimitUnavailableException } from './errors/rate-limit-unavailable.exception.js';
+export { RateLimitConfigError } from './errors/rate-limit-config.error.js';
+export { RATE_LIMIT_STORE } from './rate-limit.constants.js';
+export type { RateLimitStore } from './store/rate-limit-store.interface.js';
+export type {
+  RateLimitModuleOptions,
+  RateLimitOptionsFactory,
+  RedisConnection,
+  RedisClusterConnection,
+  RedisSentinelConnection,
+  HeaderStyle,
+  DenyCacheOptions,
+} from './interfaces/rate-limit-module-options.interface.js';
+export type {
+  RateLimitPolicy,
+  RateLimitAlgorithm,
+  Duration,
+  FailMode,
+  EnforcementMode,
+  ContextValue,
+  Tracker,
+} from './interfaces/rate-limit-policy.interface.js';
+export type { RateLimitDecision, RateLimitEvent, RateLimitOutcome } from './interfaces/rate-limit-decision.interface.js';

@@ -1,0 +1,20 @@
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import { RATE_LIMIT_VERDICT } from '../rate-limit.constants.js';
+import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
+import { RateLimitHeaderWriter } from '../headers/rate-limit-header-writer.js';
+
+/** Writes the rate-limit headers of admitted requests (the guard writes those of denials). */
+@Injectable()
+export class RateLimitInterceptor implements NestInterceptor {
+  constructor(private readonly headers: RateLimitHeaderWriter) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() === 'http') {
+      const http = context.switchToHttp();
+      const verdict = (http.getRequest() as Record<symbol, RateLimitVerdict | undefined>)[RATE_LIMIT_VERDICT];
+      if (verdict) this.headers.write(http.getResponse(), verdict);
+    }
+    return next.handle();
+  }
+}

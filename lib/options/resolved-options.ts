@@ -1,0 +1,95 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type {
+  HeaderStyle,
+  RateLimitModuleOptions,
+  RedisConnection,
+} from '../interfaces/rate-limit-module-options.interface.js';
+import type { RateLimitEvent } from '../interfaces/rate-limit-decision.interface.js';
+import type {
+  EnforcementMode,
+  FailMode,
+  RateLimitPolicy,
+  Tracker,
+} from '../interfaces/rate-limit-policy.interface.js';
+import { configError, describeValue } from '../errors/rate-limit-config.error.js';
+
+/** Module options after validation, with every default filled in. */
+export interface ResolvedOptions {
+  redis: RedisConnection | undefined;
+  store: 'redis' | 'memory';
+  policies: RateLimitPolicy[];
+  defaults: Partial<RateLimitPolicy>;
+  keyPrefix: string;
+  tracker: Tracker | undefined;
+  ipv6Prefix: number;
+  failMode: FailMode;
+  timeout: number;
+  headers: HeaderStyle;
+  mode: EnforcementMode;
+  denyCache: { enabled: boolean; max: number };
+  onDecision: ((event: RateLimitEvent) => void) | undefined;
+}
+
+const WHERE = 'RateLimitModule options';
+const KEY_PREFIX = /^[A-Za-z0-9:_-]{1,32}$/;
+
+function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (allowed.includes(value as T)) return value as T;
+  throw configError(WHERE, `${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${describeValue(value)})`);
+}
+
+function integer(field: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  throw configError(WHERE, `${field} must be an integer from ${min} to ${max} (got ${describeValue(value)})`);
+}
+
+function optionalFunction<T>(field: string, value: unknown): T | undefined {
+  if (value === undefined || typeof value === 'function') return value as T | undefined;
+  throw configError(WHERE, `${field} must be a function (got ${describeValue(value)})`);
+}
+
+export function resolveOptions(options: RateLimitModuleOptions | undefined): ResolvedOptions {
+  if (!options || typeof options !== 'object') {
+    throw configError(WHERE, `options must be an object (got ${describeValue(options)})`);
+  }
+  const store = oneOf('store', options.store, ['redis', 'memory'], 'redis');
+  if (store === 'redis' && (options.redis === undefined || options.redis === null || options.redis === '')) {
+    throw configError(WHERE, `redis is required unless store is 'memory': give a URL, ioredis options, { cluster }, { sentinels, name } or a client`);
+  }
+  if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== 'string' || !KEY_PREFIX.test(options.keyPrefix))) {
+    throw configError(WHERE, `keyPrefix must match ${KEY_PREFIX.source} (got ${describeValue(options.keyPrefix)})`);
+  }
+  if (options.policies !== undefined && !Array.isArray(options.policies)) {
+    throw configError(WHERE, `policies must be an array of policies (got ${describeValue(options.policies)})`);
+  }
+  if (options.defaults !== undefined && (typeof options.defaults !== 'object' || options.defaults === null)) {
+    throw configError(WHERE, `defaults must be a partial policy object (got ${describeValue(options.defaults)})`);
+  }
+  const denyCache = options.denyCache ?? {};
+  if (typeof denyCache !== 'object' || denyCache === null) {
+    throw configError(WHERE, `denyCache must be an object (got ${describeValue(denyCache)})`);
+  }
+  if (denyCache.enabled !== undefined && typeof denyCache.enabled !== 'boolean') {
+    throw configError(WHERE, `denyCache.enabled must be a boolean (got ${describeValue(denyCache.enabled)})`);
+  }
+  return {
+    redis: options.redis,
+    store,
+    policies: options.policies ?? [],
+    defaults: options.defaults ?? {},
+    keyPrefix: options.keyPrefix ?? 'rl',
+    tracker: optionalFunction<(context: ExecutionContext) => string>('tracker', options.tracker),
+    ipv6Prefix: integer('ipv6Prefix', options.ipv6Prefix, 1, 128, 64),
+    failMode: oneOf('failMode', options.failMode, ['open', 'closed', 'local'], 'open'),
+    timeout: integer('timeout', options.timeout, 1, 60_000, 100),
+    headers: oneOf('headers', options.headers, ['legacy', 'ietf', 'both', 'none'], 'legacy'),
+    mode: oneOf('mode', options.mode, ['enforce', 'shadow'], 'enforce'),
+    denyCache: {
+      enabled: denyCache.enabled ?? true,
+      max: integer('denyCache.max', denyCache.max, 1, 10_000_000, 10_000),
+    },
+    onDecision: optionalFunction('onDecision', options.onDecision),
+  };
+}

@@ -1,0 +1,94 @@
+import type { RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
+import { configError, describeValue } from '../errors/rate-limit-config.error.js';
+import type { ResolvedOptions } from '../options/resolved-options.js';
+import { policyId } from '../keys/policy-key.js';
+import { ALGORITHM_CODES } from '../store/rate-limit-store.interface.js';
+import type { CompiledPolicy } from './compiled-policy.js';
+import { parseDuration } from './parse-duration.js';
+import { checkLimitRange } from './limit-range.js';
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const FIELDS = new Set([
+  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode',
+]);
+const BUCKET_ALGORITHMS = new Set(['token-bucket', 'gcra']);
+
+export const policyName = (policy: Partial<RateLimitPolicy>) => policy.name ?? 'default';
+
+/**
+ * Validates a policy (merged over the module's `defaults`) and binds it to its budget.
+ * `scope` identifies the budget when the policy names no `bucket` (a route, or a service name).
+ */
+export function compilePolicy(
+  raw: RateLimitPolicy,
+  options: ResolvedOptions,
+  scope: string,
+  where: string,
+): CompiledPolicy {
+  if (!raw || typeof raw !== 'object') throw configError(where, `a policy must be an object (got ${describeValue(raw)})`);
+  const policy: RateLimitPolicy = { ...options.defaults, ...raw };
+  const name = policyName(policy);
+  const fail = (field: string, rule: string, value: unknown) =>
+    configError(where, `policy "${name}": ${field} ${rule} (got ${describeValue(value)})`);
+
+  for (const field of Object.keys(raw)) {
+    if (!FIELDS.has(field)) throw fail(field, `is not a policy field; known fields: ${[...FIELDS].join(', ')}`, raw[field as keyof RateLimitPolicy]);
+  }
+  if (typeof name !== 'string' || !NAME.test(name)) throw fail('name', `must match ${NAME.source}`, name);
+  const algorithm = policy.algorithm ?? 'fixed-window';
+  const code = ALGORITHM_CODES[algorithm];
+  if (!Object.hasOwn(ALGORITHM_CODES, algorithm)) {
+    throw fail('algorithm', `must be one of ${Object.keys(ALGORITHM_CODES).map((a) => `'${a}'`).join(', ')}`, algorithm);
+  }
+  const windowMs = parseDuration(policy.window);
+  if (windowMs === undefined) {
+    throw fail('window', "must be a whole number of ms >= 1 or a string such as '500ms', '30s', '15m', '1h', '1d'", policy.window);
+  }
+  const { limit, cost, burst } = policy;
+  if (typeof limit !== 'function' && !(Number.isInteger(limit) && (limit as number) >= 1)) {
+    throw fail('limit', 'must be an integer >= 1 or a function of the request', limit);
+  }
+  if (typeof cost !== 'function' && cost !== undefined && !(Number.isInteger(cost) && cost >= 0)) {
+    throw fail('cost', 'must be an integer >= 0 or a function of the request', cost);
+  }
+  if (burst !== undefined) {
+    if (!BUCKET_ALGORITHMS.has(algorithm)) throw fail('burst', "applies only to 'token-bucket' and 'gcra'", burst);
+    if (!(Number.isInteger(burst) && burst >= 1)) throw fail('burst', 'must be an integer >= 1', burst);
+  }
+  if (typeof limit === 'number') {
+    const problem = checkLimitRange(code, limit, windowMs, burst ?? limit);
+    if (problem) throw fail('limit', problem, limit);
+  }
+  const blockForMs = policy.blockFor === undefined ? 0 : parseDuration(policy.blockFor);
+  if (blockForMs === undefined) throw fail('blockFor', "must be a whole number of ms >= 1 or a string such as '15m'", policy.blockFor);
+  if (policy.bucket !== undefined && (typeof policy.bucket !== 'string' || !NAME.test(policy.bucket))) {
+    throw fail('bucket', `must match ${NAME.source}`, policy.bucket);
+  }
+  if (policy.tracker !== undefined && typeof policy.tracker !== 'function') throw fail('tracker', 'must be a function', policy.tracker);
+  const failMode = policy.failMode ?? options.failMode;
+  if (!['open', 'closed', 'local'].includes(failMode)) throw fail('failMode', "must be 'open', 'closed' or 'local'", failMode);
+  const mode = policy.mode ?? options.mode;
+  if (!['enforce', 'shadow'].includes(mode)) throw fail('mode', "must be 'enforce' or 'shadow'", mode);
+
+  return {
+    name,
+    algorithm,
+    code,
+    windowMs,
+    limit: limit as CompiledPolicy['limit'],
+    cost: cost ?? 1,
+    burst,
+    blockForMs,
+    failMode,
+    shadow: mode === 'shadow',
+    tracker: policy.tracker,
+    bucket: policy.bucket,
+    id: policyId(code, policy.bucket === undefined ? scope : `bucket:${policy.bucket}`, name),
+    where,
+  };
+}
+
+/** What must agree wherever one `bucket` is used. */
+export const bucketShape = (p: CompiledPolicy) =>
+  `algorithm '${p.algorithm}', limit ${typeof p.limit === 'function' ? '(function)' : p.limit}, window ${p.windowMs} ms` +
+  (p.burst === undefined ? '' : `, burst ${p.burst}`);

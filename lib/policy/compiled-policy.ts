@@ -1,0 +1,31 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type {
+  ContextValue,
+  FailMode,
+  RateLimitAlgorithm,
+  RateLimitPolicy,
+} from '../interfaces/rate-limit-policy.interface.js';
+import type { AlgorithmCode } from '../store/rate-limit-store.interface.js';
+
+/** A validated policy bound to its budget: everything the hot path needs, computed once. */
+export interface CompiledPolicy {
+  readonly name: string;
+  readonly algorithm: RateLimitAlgorithm;
+  readonly code: AlgorithmCode;
+  readonly windowMs: number;
+  readonly limit: ContextValue<number>;
+  readonly cost: ContextValue<number>;
+  /** `undefined`: the resolved limit. */
+  readonly burst: number | undefined;
+  readonly blockForMs: number;
+  readonly failMode: FailMode;
+  readonly shadow: boolean;
+  readonly tracker: RateLimitPolicy['tracker'];
+  readonly bucket: string | undefined;
+  /** The `id` part of this policy's keys. */
+  readonly id: string;
+  /** Where it was declared, for messages: `CatsController.find`. */
+  readonly where: string;
+}
+
+export type ContextFunction<T> = (context: ExecutionContext) => T | Promise<T>;
