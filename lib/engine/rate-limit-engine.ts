@@ -10,6 +10,7 @@ import { hashTracker, trackerTag } from '../keys/tracker-tag.js';
 import type { RateLimitStore, StoreCall, StoreReply } from '../store/rate-limit-store.interface.js';
 import { normalizeClientIp } from '../tracking/client-ip.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { DenyCache } from './deny-cache.js';
 import { FailureLog } from './failure-log.js';
 import type { RateLimitVerdict } from './rate-limit-verdict.js';
 import { withTimeout } from './with-timeout.js';
@@ -18,6 +19,13 @@ const FAIL_MODE_STRICTNESS: Record<FailMode, number> = { open: 0, local: 1, clos
 
 class InvalidRequestValue extends Error {}
 
+/** Denials are cached per policy set, tracker values, resolved limit and cost: all in the calls. */
+const denyCacheKey = (calls: readonly StoreCall[]) => {
+  let key = '';
+  for (const call of calls) key += `${call.key} ${call.limit} ${call.cost}|`;
+  return key;
+};
+
 /** Turns policies plus a request (or a raw key) into one store call and a verdict. */
 @Injectable()
 export class RateLimitEngine {
@@ -25,11 +33,20 @@ export class RateLimitEngine {
   private readonly failures = new FailureLog(this.logger);
   private warnedUnknownIp = false;
   readonly breaker = new CircuitBreaker();
+  private readonly denyCache: DenyCache | undefined;
 
   constructor(
     @Inject(RATE_LIMIT_OPTIONS) private readonly options: ResolvedOptions,
     @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
-  ) {}
+  ) {
+    const { enabled, max } = options.denyCache;
+    this.denyCache = enabled && options.mode !== 'shadow' ? new DenyCache(max) : undefined;
+  }
+
+  /** Forgets locally cached denials (after a reset, which may have made them wrong). */
+  clearDenyCache(): void {
+    this.denyCache?.clear();
+  }
 
   /** Decides a request against its route's policies. */
   async decide(context: ExecutionContext, policies: readonly CompiledPolicy[]): Promise<RateLimitVerdict> {
@@ -96,6 +113,11 @@ export class RateLimitEngine {
     trackers: string[],
     started: number,
   ): Promise<RateLimitVerdict> {
+    const cacheKey = this.denyCache && !policies.some((p) => p.shadow) ? denyCacheKey(calls) : undefined;
+    if (cacheKey !== undefined) {
+      const cached = this.denyCache!.get(cacheKey, started);
+      if (cached) return this.observed(cached, trackers, started);
+    }
     if (!this.store.isReady()) {
       return this.failed(policies, trackers, new Error('the store is not connected'), started);
     }
@@ -110,17 +132,12 @@ export class RateLimitEngine {
       this.breaker.failed();
       return this.failed(policies, trackers, error, started);
     }
-    return this.verdict(policies, calls, trackers, reply, started, undefined);
+    const verdict = this.verdict(policies, calls, reply);
+    if (cacheKey !== undefined && !verdict.allowed) this.denyCache!.set(cacheKey, verdict, started);
+    return this.observed(verdict, trackers, started);
   }
 
-  private verdict(
-    policies: readonly CompiledPolicy[],
-    calls: readonly StoreCall[],
-    trackers: readonly string[],
-    reply: StoreReply,
-    started: number,
-    failMode: FailMode | undefined,
-  ): RateLimitVerdict {
+  private verdict(policies: readonly CompiledPolicy[], calls: readonly StoreCall[], reply: StoreReply): RateLimitVerdict {
     const decisions: RateLimitDecision[] = new Array(policies.length);
     for (let i = 0, r = 1; i < policies.length; i++, r += 4) {
       const retry = reply[r + 3];
@@ -133,12 +150,15 @@ export class RateLimitEngine {
         retryAfterMs: retry === -1 ? null : retry,
       };
     }
-    const verdict = { allowed: reply[0] === 1, policies, decisions };
+    return { allowed: reply[0] === 1, policies, decisions };
+  }
+
+  /** Reports a verdict to `onDecision`, one event per policy. */
+  private observed(verdict: RateLimitVerdict, trackers: readonly string[], started: number): RateLimitVerdict {
     if (this.options.onDecision) {
-      for (let i = 0; i < policies.length; i++) {
-        const outcome: RateLimitOutcome = failMode ? 'failed' : decisions[i].allowed ? 'allowed' : 'denied';
-        this.emit(outcome, policies[i], trackers[i], started, decisions[i], failMode);
-      }
+      verdict.decisions.forEach((decision, i) =>
+        this.emit(decision.allowed ? 'allowed' : 'denied', verdict.policies[i], trackers[i], started, decision, undefined),
+      );
     }
     return verdict;
   }

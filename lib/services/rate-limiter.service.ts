@@ -36,6 +36,7 @@ export class RateLimiterService {
   /** Restores the full budget (and lifts a `blockFor` block). */
   async reset(key: string, policy: RateLimitPolicy): Promise<void> {
     await this.store.reset(this.engine.keysOf(key, this.registry.forService(policy)));
+    this.engine.clearDenyCache();
   }
 
   private single(policy: CompiledPolicy, verdict: RateLimitVerdict): RateLimitDecision {

@@ -2,6 +2,7 @@ import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from 
 import { DECIDE_SCRIPT, DECIDE_SCRIPT_VERSION } from '../../generated/decide-script.js';
 import type { RateLimitStore, StoreCall, StoreReply } from '../rate-limit-store.interface.js';
 import { FailureLog } from '../../engine/failure-log.js';
+import { decideInSlotGroups } from './decide-in-slot-groups.js';
 import type { RedisClient } from './redis-connection.js';
 
 type DecideCommand = (...args: Array<string | number>) => Promise<StoreReply>;
@@ -48,6 +49,13 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
   }
 
   decide(calls: readonly StoreCall[], nowUs = 0): Promise<StoreReply> {
+    if (this.client.isCluster && calls.length > 1) {
+      return decideInSlotGroups(calls, (group) => this.decideInOneSlot(group, nowUs));
+    }
+    return this.decideInOneSlot(calls, nowUs);
+  }
+
+  private decideInOneSlot(calls: readonly StoreCall[], nowUs: number): Promise<StoreReply> {
     const keys: string[] = [];
     const args: Array<string | number> = [nowUs];
     for (const call of calls) {

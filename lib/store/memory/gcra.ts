@@ -1,0 +1,39 @@
+import type { Algorithm, Verdict } from './algorithm.js';
+
+interface GcraVerdict extends Verdict {
+  /** Emission interval T in µs. */
+  interval: number;
+  /** tau = B·T in µs. */
+  capacity: number;
+  /** Theoretical arrival time in µs, clamped to [now, now + tau]. */
+  tat: number;
+}
+
+/** Mirrors `lua/gcra.lua`. State: the theoretical arrival time TAT (µs). */
+export const gcra: Algorithm<GcraVerdict> = {
+  check(call, table, now, nowMs) {
+    const T = Math.ceil((call.windowMs * 1000) / call.limit);
+    const tau = call.burst * T;
+    const slot = table.find(call.key, nowMs);
+    const tat = Math.min(Math.max(slot >= 0 ? table.value(slot, 0) : now, now), now + tau);
+    const v = { ok: false, retry: -1, blocked: false, interval: T, capacity: tau, tat };
+    if (call.cost > call.burst) return v;
+    v.ok = tat + call.cost * T - now <= tau;
+    v.retry = v.ok ? 0 : Math.ceil((tat + call.cost * T - tau - now) / 1000);
+    return v;
+  },
+
+  finish(call, v, charge, table, now, nowMs) {
+    const { interval: T, capacity: tau } = v;
+    let tat = v.tat;
+    if (charge) {
+      tat = Math.max(now, tat + call.cost * T);
+      if (tat > now) {
+        table.set(call.key, nowMs, Math.ceil((tat - now) / 1000), tat);
+      } else {
+        table.delete(call.key);
+      }
+    }
+    return [Math.floor((tau - (tat - now)) / T), Math.ceil((tat - now) / 1000)];
+  },
+};

@@ -1,0 +1,95 @@
+import type { AlgorithmCode, RateLimitStore, StoreCall, StoreReply } from '../rate-limit-store.interface.js';
+import type { Algorithm, Verdict } from './algorithm.js';
+import { fixedWindow } from './fixed-window.js';
+import { gcra } from './gcra.js';
+import { slidingLog } from './sliding-log.js';
+import { slidingWindow } from './sliding-window.js';
+import { StateTable } from './state-table.js';
+import { tokenBucket } from './token-bucket.js';
+
+export interface MemoryRateLimitStoreOptions {
+  /** Keys tracked at most; past it the least recently written key is forgotten. Default 100,000. */
+  maxKeys?: number;
+}
+
+const ALGORITHMS: Record<AlgorithmCode, Algorithm> = {
+  1: fixedWindow,
+  2: slidingWindow,
+  3: slidingLog,
+  4: tokenBucket,
+  5: gcra,
+};
+
+/** Wall-clock µs like Redis TIME, but advancing with the monotonic clock once the process starts. */
+const nowMicros = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
+
+/**
+ * The single-process store: the decisions of `lua/decide.lua` and its algorithm modules,
+ * number for number, on state kept in this process. Forgetting a key (at `maxKeys`) can only
+ * admit more, never less.
+ */
+export class MemoryRateLimitStore implements RateLimitStore {
+  private readonly table: StateTable;
+
+  constructor(options: MemoryRateLimitStoreOptions = {}) {
+    const maxKeys = options.maxKeys ?? 100_000;
+    if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be an integer >= 1, got ${maxKeys}`);
+    this.table = new StateTable(maxKeys);
+  }
+
+  /** Keys held, expired ones not yet swept included. */
+  get size(): number {
+    return this.table.size;
+  }
+
+  isReady(): boolean {
+    return true;
+  }
+
+  // Async only for the interface: the body never awaits, so a decision is atomic.
+  async decide(calls: readonly StoreCall[], nowUs = 0): Promise<StoreReply> {
+    const now = nowUs || nowMicros();
+    const nowMs = Math.floor(now / 1000);
+    const table = this.table;
+    table.sweep(nowMs);
+    const verdicts: Verdict[] = [];
+    let allAllowed = true;
+    for (const call of calls) {
+      const v = ALGORITHMS[call.algorithm].check(call, table, now, nowMs);
+      const blockKey = blockKeyOf(call);
+      if (blockKey !== undefined && call.cost > 0) {
+        const slot = table.find(blockKey, nowMs);
+        const until = slot >= 0 ? table.value(slot, 0) : 0;
+        if (until > nowMs) {
+          v.blocked = true;
+          v.ok = false;
+          if (v.retry >= 0) v.retry = Math.max(v.retry, until - nowMs);
+        }
+      }
+      if (!v.ok && !call.shadow) allAllowed = false;
+      verdicts.push(v);
+    }
+
+    const reply: StoreReply = [allAllowed ? 1 : 0];
+    calls.forEach((call, i) => {
+      const v = verdicts[i];
+      const charge = allAllowed && v.ok && call.cost !== 0;
+      const [remaining, resetMs] = ALGORITHMS[call.algorithm].finish(call, v, charge, table, now, nowMs);
+      const blockKey = blockKeyOf(call);
+      // A denial that vetoed the request starts a block, unless already blocked or hopeless.
+      if (!allAllowed && !v.ok && !v.blocked && !call.shadow && blockKey !== undefined && v.retry >= 0) {
+        table.set(blockKey, nowMs, call.blockForMs, nowMs + call.blockForMs);
+        v.retry = Math.max(v.retry, call.blockForMs);
+      }
+      reply.push(v.ok ? 1 : 0, remaining, resetMs, v.retry);
+    });
+    return reply;
+  }
+
+  async reset(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.table.delete(key);
+  }
+}
+
+/** As in the Lua, a policy has a block key exactly when its blockFor is positive. */
+const blockKeyOf = (call: StoreCall) => (call.blockForMs > 0 ? call.blockKey : undefined);

@@ -1,0 +1,54 @@
+import type { Algorithm, Verdict } from './algorithm.js';
+
+interface SlidingWindowVerdict extends Verdict {
+  index: number;
+  /** Ms elapsed in the current window. */
+  elapsed: number;
+  current: number;
+  previous: number;
+}
+
+/** Mirrors `lua/sliding-window.lua`. State: window index, current count, previous count. */
+export const slidingWindow: Algorithm<SlidingWindowVerdict> = {
+  check(call, table, _nowUs, now) {
+    const { limit: L, windowMs: W, cost: c } = call;
+    const index = Math.floor(now / W);
+    const e = now - index * W;
+    let cur = 0;
+    let prev = 0;
+    const slot = table.find(call.key, now);
+    if (slot >= 0) {
+      const stored = table.value(slot, 0);
+      if (stored >= index) {
+        cur = table.value(slot, 1);
+        prev = table.value(slot, 2);
+      } else if (stored === index - 1) {
+        prev = table.value(slot, 1);
+      }
+    }
+    const v = { ok: false, retry: -1, blocked: false, index, elapsed: e, current: cur, previous: prev };
+    if (c > L) return v;
+    if (prev * (W - e) + (cur + c) * W <= L * W) {
+      v.ok = true;
+      v.retry = 0;
+      return v;
+    }
+    const k = (L - cur - c) * W;
+    // Within this window once enough of `previous` has slid out; otherwise in the next one.
+    v.retry = k >= 0 ? W - e - Math.floor(k / prev) : W - e + W - Math.floor(((L - c) * W) / cur);
+    return v;
+  },
+
+  finish(call, v, charge, table, _nowUs, now) {
+    const W = call.windowMs;
+    const { elapsed: e, previous: prev } = v;
+    let cur = v.current;
+    if (charge) {
+      cur = Math.max(0, cur + call.cost);
+      table.set(call.key, now, 2 * W - e, v.index, cur, prev);
+    }
+    const remaining = Math.max(0, Math.floor((call.limit * W - prev * (W - e)) / W) - cur);
+    const reset = cur > 0 ? 2 * W - e : prev > 0 ? W - e : 0;
+    return [remaining, reset];
+  },
+};

@@ -1,0 +1,40 @@
+import type { Algorithm, Verdict } from './algorithm.js';
+
+interface TokenBucketVerdict extends Verdict {
+  /** Emission interval T in µs: one token. */
+  interval: number;
+  /** Capacity tau = B·T in µs. */
+  capacity: number;
+  /** Content in µs of refill. */
+  credit: number;
+}
+
+/** Mirrors `lua/token-bucket.lua`. State: credit (µs), time of the last write (µs). */
+export const tokenBucket: Algorithm<TokenBucketVerdict> = {
+  check(call, table, now, nowMs) {
+    const T = Math.ceil((call.windowMs * 1000) / call.limit);
+    const tau = call.burst * T;
+    let credit = tau;
+    const slot = table.find(call.key, nowMs);
+    if (slot >= 0) credit = Math.min(tau, table.value(slot, 0) + Math.max(0, now - table.value(slot, 1)));
+    const v = { ok: false, retry: -1, blocked: false, interval: T, capacity: tau, credit };
+    if (call.cost > call.burst) return v;
+    v.ok = credit >= call.cost * T;
+    v.retry = v.ok ? 0 : Math.ceil((call.cost * T - credit) / 1000);
+    return v;
+  },
+
+  finish(call, v, charge, table, now, nowMs) {
+    const { interval: T, capacity: tau } = v;
+    let credit = v.credit;
+    if (charge) {
+      credit = Math.min(tau, credit - call.cost * T);
+      if (credit < tau) {
+        table.set(call.key, nowMs, Math.ceil((tau - credit) / 1000), credit, now);
+      } else {
+        table.delete(call.key);
+      }
+    }
+    return [Math.floor(credit / T), Math.ceil((tau - credit) / 1000)];
+  },
+};
