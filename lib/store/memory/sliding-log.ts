@@ -19,7 +19,7 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
     const slot = table.find(call.key, now);
     const log = slot >= 0 ? table.log(slot) : EMPTY;
     let first = 0;
-    while (first < log.length && log[first] <= now - W) first += 2;
+    while (first < log.length && log[first] < now - W) first += 2;
     let used = 0;
     for (let i = first; i < log.length; i += 2) used += log[i + 1];
     const v = { ok: false, retry: -1, blocked: false, first, used };

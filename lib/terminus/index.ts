@@ -1,0 +1,1 @@
+export { RateLimitHealthIndicator, type RateLimitStoreMode } from './rate-limit.health-indicator.js';

@@ -1,0 +1,84 @@
+import type { ExecutionContext, INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { Redis } from 'ioredis';
+import type { RateLimitAlgorithm } from 'nestjs-redis-rate-limit';
+import { request, type AdapterName, type HttpResult } from './http-app.js';
+
+/** Helpers shared by the HTTP suites in test/http (real Redis, real HTTP). */
+
+export const ALGORITHMS: RateLimitAlgorithm[] = ['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket', 'gcra'];
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A GET with the given request headers. */
+export const get = (url: string, headers: Record<string, string> = {}) => request(url, { headers });
+
+/** `count` requests one after the other (each waits for the previous answer). */
+export async function sequential(url: string, count: number, headers: Record<string, string> = {}): Promise<HttpResult[]> {
+  const results: HttpResult[] = [];
+  for (let i = 0; i < count; i++) results.push(await get(url, headers));
+  return results;
+}
+
+/** Requests until the first non-200 answer (at most `max` requests); returns that answer. */
+export async function untilDenied(url: string, headers: Record<string, string> = {}, max = 50): Promise<HttpResult> {
+  for (let i = 0; i < max; i++) {
+    const result = await get(url, headers);
+    if (result.status !== 200) return result;
+  }
+  throw new Error(`${url} never denied in ${max} requests`);
+}
+
+/** The value of a request header, for trackers, tiers and costs. */
+export function header(context: ExecutionContext, name: string): string | undefined {
+  const value = (context.switchToHttp().getRequest() as { headers: Record<string, string | string[] | undefined> }).headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A module tracker keyed by the `x-client` request header, so each test owns its budget. */
+export const clientHeaderTracker = (context: ExecutionContext) => header(context, 'x-client') ?? 'anonymous';
+
+/** Every key of the keyspace with its PTTL in ms (-1: no TTL). */
+export async function keysWithTtl(client: Redis): Promise<Map<string, number>> {
+  const keys = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    batch.forEach((key) => keys.add(key));
+  } while (cursor !== '0');
+  const result = new Map<string, number>();
+  for (const key of keys) {
+    const ttl = await client.pttl(key);
+    if (ttl !== -2) result.set(key, ttl);
+  }
+  return result;
+}
+
+/** The headers a rate limiter may write, lower-cased, as the client received them. */
+export function rateLimitHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.startsWith('x-ratelimit-') || name.startsWith('ratelimit') || name === 'retry-after'),
+  );
+}
+
+/**
+ * Compiles and initialises an app that must refuse to start, and returns what it threw (or
+ * `undefined` when it started). Whatever got created is closed again.
+ */
+export async function startupError(adapter: AdapterName, metadata: ModuleMetadata): Promise<unknown> {
+  let moduleRef: TestingModule | undefined;
+  let app: INestApplication | undefined;
+  try {
+    moduleRef = await Test.createTestingModule(metadata).compile();
+    app = adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
+    app.useLogger(false);
+    await app.init();
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    await (app ?? moduleRef)?.close().catch(() => undefined);
+  }
+}
