@@ -9,6 +9,7 @@ export { RateLimitException, type RateLimitExceptionBody } from './errors/rate-l
 export { RateLimitUnavailableException } from './errors/rate-limit-unavailable.exception.js';
 export { RateLimitConfigError } from './errors/rate-limit-config.error.js';
 export { RATE_LIMIT_STORE } from './rate-limit.constants.js';
+export { RateLimitEngine } from './engine/rate-limit-engine.js';
 export type { RateLimitStore } from './store/rate-limit-store.interface.js';
 export type {
   RateLimitModuleOptions,

@@ -7,6 +7,7 @@ import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { checkLimitRange } from '../policy/limit-range.js';
 import { blockKey, stateKey } from '../keys/policy-key.js';
 import { hashTracker, trackerTag } from '../keys/tracker-tag.js';
+import { MemoryRateLimitStore } from '../store/memory/memory-rate-limit-store.js';
 import type { RateLimitStore, StoreCall, StoreReply } from '../store/rate-limit-store.interface.js';
 import { normalizeClientIp } from '../tracking/client-ip.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -34,6 +35,7 @@ export class RateLimitEngine {
   private warnedUnknownIp = false;
   readonly breaker = new CircuitBreaker();
   private readonly denyCache: DenyCache | undefined;
+  private local: MemoryRateLimitStore | undefined;
 
   constructor(
     @Inject(RATE_LIMIT_OPTIONS) private readonly options: ResolvedOptions,
@@ -63,7 +65,7 @@ export class RateLimitEngine {
         calls[i] = this.call(policy, trackers[i], limit, cost);
       }
     } catch (error) {
-      return this.failed(policies, [], error, started);
+      return this.failed(policies, undefined, [], error, started);
     }
     return this.execute(policies, calls, trackers, started);
   }
@@ -119,10 +121,10 @@ export class RateLimitEngine {
       if (cached) return this.observed(cached, trackers, started);
     }
     if (!this.store.isReady()) {
-      return this.failed(policies, trackers, new Error('the store is not connected'), started);
+      return this.failed(policies, calls, trackers, new Error('the store is not connected'), started);
     }
     if (!this.breaker.allows()) {
-      return this.failed(policies, trackers, undefined, started);
+      return this.failed(policies, calls, trackers, undefined, started);
     }
     let reply: StoreReply;
     try {
@@ -130,7 +132,7 @@ export class RateLimitEngine {
       this.breaker.succeeded();
     } catch (error) {
       this.breaker.failed();
-      return this.failed(policies, trackers, error, started);
+      return this.failed(policies, calls, trackers, error, started);
     }
     const verdict = this.verdict(policies, calls, reply);
     if (cacheKey !== undefined && !verdict.allowed) this.denyCache!.set(cacheKey, verdict, started);
@@ -165,6 +167,7 @@ export class RateLimitEngine {
 
   private async failed(
     policies: readonly CompiledPolicy[],
+    calls: readonly StoreCall[] | undefined,
     trackers: readonly string[],
     error: unknown,
     started: number,
@@ -177,11 +180,17 @@ export class RateLimitEngine {
       ? error.message
       : `store unavailable${error ? `: ${error instanceof Error ? error.message : String(error)}` : ' (circuit open)'}`;
     this.failures.failed(`rate limit decision failed, failing ${mode}: ${reason}`);
-    for (let i = 0; i < policies.length; i++) this.emit('failed', policies[i], trackers[i], started, undefined, mode);
-    if (mode === 'closed') {
-      return { allowed: false, policies, decisions: [], unavailableRetryMs: this.breaker.retryAfterMs() };
+    let verdict: RateLimitVerdict;
+    if (mode === 'local' && calls) {
+      // The in-process limiter has the same semantics; its budget is this instance's alone.
+      verdict = this.verdict(policies, calls, await (this.local ??= new MemoryRateLimitStore()).decide(calls));
+    } else if (mode === 'closed') {
+      verdict = { allowed: false, policies, decisions: [], unavailableRetryMs: this.breaker.retryAfterMs() };
+    } else {
+      verdict = { allowed: true, policies, decisions: [] };
     }
-    return { allowed: true, policies, decisions: [] };
+    for (let i = 0; i < policies.length; i++) this.emit('failed', policies[i], trackers[i], started, verdict.decisions[i], mode);
+    return verdict;
   }
 
   private emit(
