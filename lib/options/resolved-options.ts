@@ -12,6 +12,7 @@ import type {
   Tracker,
 } from '../interfaces/rate-limit-policy.interface.js';
 import { configError, describeValue } from '../errors/rate-limit-config.error.js';
+import { compilePolicy } from '../policy/compile-policy.js';
 
 /** Module options after validation, with every default filled in. */
 export interface ResolvedOptions {
@@ -74,7 +75,7 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
   if (denyCache.enabled !== undefined && typeof denyCache.enabled !== 'boolean') {
     throw configError(WHERE, `denyCache.enabled must be a boolean (got ${describeValue(denyCache.enabled)})`);
   }
-  return {
+  const resolved: ResolvedOptions = {
     redis: options.redis,
     store,
     policies: options.policies ?? [],
@@ -92,4 +93,16 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
     },
     onDecision: optionalFunction('onDecision', options.onDecision),
   };
+  checkModulePolicies(resolved);
+  return resolved;
+}
+
+/** Module-wide policies are checked here too, so that an app with no routes still fails at start-up. */
+function checkModulePolicies(resolved: ResolvedOptions): void {
+  const names = new Set<string>();
+  for (const policy of resolved.policies) {
+    const { name } = compilePolicy(policy, resolved, 'module', `${WHERE}: policies`);
+    if (names.has(name)) throw configError(`${WHERE}: policies`, `two policies are named "${name}"; give each its own name`);
+    names.add(name);
+  }
 }
