@@ -27,8 +27,9 @@ function pingWithin(client: Redis | Cluster, ms: number): Promise<unknown> {
 
 /**
  * Terminus health indicator of the rate limiter's store: PINGs Redis (never waiting more than
- * 500 ms) and reports `{ mode, latencyMs, breaker }`. It never throws. With `failMode: 'open'`
- * keep it out of readiness probes: a Redis outage would pull every instance.
+ * 500 ms) and reports `{ mode, latencyMs, breaker }`, `breaker` being the state of the circuit
+ * breaker in front of the store. It never throws. With `failMode: 'open'` keep it out of
+ * readiness probes: a Redis outage would pull every instance.
  */
 @Injectable()
 export class RateLimitHealthIndicator {
@@ -43,12 +44,10 @@ export class RateLimitHealthIndicator {
     const client = (this.store as { client?: unknown }).client;
     const redis = isRedisClient(client) ? client : undefined;
     const details = { mode: modeOf(redis), breaker: this.engine.breaker.state };
+    if (!redis) return indicator.up({ ...details, latencyMs: 0 });
+    if (redis.status !== 'ready') return indicator.down({ ...details, latencyMs: 0, message: `Redis connection is ${redis.status}` });
     const started = performance.now();
     const latencyMs = () => Math.round((performance.now() - started) * 10) / 10;
-    if (!redis) return indicator.up({ ...details, latencyMs: 0 });
-    if (redis.status !== 'ready') {
-      return indicator.down({ ...details, latencyMs: 0, message: `Redis connection is ${redis.status}` });
-    }
     try {
       await pingWithin(redis, PING_TIMEOUT_MS);
       return indicator.up({ ...details, latencyMs: latencyMs() });

@@ -32,6 +32,11 @@ export async function ping(port: number): Promise<boolean> {
   client.on('error', () => undefined);
   try {
     await client.connect();
+  } catch {
+    // Refused: nothing to disconnect (disconnecting a closed client leaves an ioredis timer behind).
+    return false;
+  }
+  try {
     return (await client.ping()) === 'PONG';
   } finally {
     client.disconnect();

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { RedisServer } from '../support/redis-server.js';
+import { countOf, request } from '../support/http-app.js';
+import { startSampleInstances, type SampleInstances } from './sample-instances.js';
+
+let redis: RedisServer;
+let instances: SampleInstances;
+let keys = 0;
+const freshKey = (plan: string) => `${plan}_${++keys}`;
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  instances = await startSampleInstances(2, redis.url);
+});
+afterAll(async () => {
+  await instances.close();
+  await redis.destroy();
+});
+
+/** Sends `count` requests one after the other, alternating between the instances. */
+async function statuses(count: number, path: string, init: RequestInit = {}): Promise<number[]> {
+  const results: number[] = [];
+  for (let i = 0; i < count; i++) results.push((await request(instances.urls[i % 2] + path, init)).status);
+  return results;
+}
+
+const login = (username: string, password: string) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ username, password }),
+});
+
+const completion = (apiKey: string, maxTokens: number) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+  body: JSON.stringify({ prompt: 'Hello', maxTokens }),
+});
+
+describe('tiers', () => {
+  it('gives a free API key 10 reports a minute and a premium one 50', async () => {
+    expect(countOf(await statuses(12, '/api/reports', { headers: { 'x-api-key': freshKey('free') } }), 200)).toBe(10);
+    expect(countOf(await statuses(52, '/api/reports', { headers: { 'x-api-key': freshKey('premium') } }), 200)).toBe(50);
+  });
+});
+
+describe('GCRA with a burst', () => {
+  it('admits a burst of 10 at once, then denies with both header styles', async () => {
+    const headers = { 'x-api-key': freshKey('demo') };
+    const first = await request(`${instances.urls[0]}/api/items`, { headers });
+    expect(first.status).toBe(200);
+    expect(first.headers['x-ratelimit-remaining']).toBe('9');
+    expect(first.headers['ratelimit-policy']).toBe('"default";q=120;w=60');
+    const rest = await Promise.all(Array.from({ length: 39 }, (_, i) => request(`${instances.urls[i % 2]}/api/items`, { headers })));
+    expect(countOf(rest.map((r) => r.status), 200)).toBeGreaterThanOrEqual(9);
+    expect(countOf(rest.map((r) => r.status), 429)).toBeGreaterThan(0);
+  });
+});
+
+describe('weighted cost', () => {
+  it('charges each completion its tokens out of 2000 a minute', async () => {
+    const apiKey = freshKey('demo');
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await request(`${instances.urls[i % 2]}/llm/completions`, completion(apiKey, 800)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(results[1].headers['x-ratelimit-remaining']).toBe('400');
+    expect(results[0].body).toMatchObject({ instance: 'instance-1', tokens: 800 });
+  });
+
+  it('denies a completion larger than the whole budget with no retry time', async () => {
+    const response = await request(`${instances.urls[0]}/llm/completions`, completion(freshKey('demo'), 5000));
+    expect(response.status).toBe(429);
+    expect(response.body).toMatchObject({ retryAfter: null });
+    expect(response.headers['retry-after']).toBeUndefined();
+  });
+});
+
+describe('login', () => {
+  it('blocks an account for 15 minutes after 5 failed attempts, on every instance', async () => {
+    expect(await statuses(6, '/auth/login', login('mallory', 'guess'))).toEqual([401, 401, 401, 401, 401, 429]);
+    const blocked = await request(`${instances.urls[1]}/auth/login`, login('Mallory', 'guess'));
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(800);
+  });
+
+  it('gives the account its full budget back after a successful login', async () => {
+    expect(await statuses(4, '/auth/login', login('alice', 'nope'))).toEqual([401, 401, 401, 401]);
+    expect((await request(`${instances.urls[0]}/auth/login`, login('Alice', 'wonderland'))).status).toBe(200);
+    expect(await statuses(6, '/auth/login', login('alice', 'nope'))).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+});
