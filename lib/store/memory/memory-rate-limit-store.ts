@@ -25,8 +25,9 @@ const nowMicros = () => Math.floor((performance.timeOrigin + performance.now()) 
 
 /**
  * The single-process store: the decisions of `lua/decide.lua` and its algorithm modules,
- * number for number, on state kept in this process. Forgetting a key (at `maxKeys`) can only
- * admit more, never less.
+ * number for number, on state kept in this process (test/memory/parity.property.spec.ts
+ * compares the two). Like the script, it expects the keys of one decision to be distinct, as
+ * policy keys are. Forgetting a key (at `maxKeys`) can only admit more, never less.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly table: StateTable;

@@ -6,8 +6,6 @@ interface SlidingLogVerdict extends Verdict {
   used: number;
 }
 
-const EMPTY: readonly number[] = [];
-
 /**
  * Mirrors `lua/sliding-log.lua`. State: the entries [time ms, cost] in time order. The Lua
  * members' sequence numbers only keep them unique in the sorted set, and entries of equal
@@ -17,9 +15,9 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
   check(call, table, _nowUs, now) {
     const { limit: L, windowMs: W, cost: c } = call;
     const slot = table.find(call.key, now);
-    const log = slot >= 0 ? table.log(slot) : EMPTY;
+    const log = slot >= 0 ? table.log(slot) : [];
     let first = 0;
-    while (first < log.length && log[first] < now - W) first += 2;
+    while (first < log.length && log[first] <= now - W) first += 2;
     let used = 0;
     for (let i = first; i < log.length; i += 2) used += log[i + 1];
     const v = { ok: false, retry: -1, blocked: false, first, used };
@@ -46,37 +44,40 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
     const { key, cost, limit: L, windowMs: W } = call;
     // Looked up again: a key created by another policy of this decision may have evicted it.
     const slot = table.find(key, now);
-    const log = slot >= 0 ? table.log(slot) : undefined;
+    const log = slot >= 0 ? table.log(slot) : [];
     let used = v.used;
-    let newest = log && log.length > v.first ? Math.min(log[log.length - 2], now) : 0;
+    let newest = log.length > v.first ? Math.min(log[log.length - 2], now) : 0;
     if (charge && cost > 0) {
-      append(table.log(table.set(key, now, W)), v.first, now, cost);
+      const written = table.set(key, now, W);
+      table.setLog(written, added(table.log(written), v.first, now, cost));
       used += cost;
       newest = now;
-    } else if (charge && log) {
-      if (removeNewest(log, v.first, -cost)) used += cost;
-      if (log.length === 0) table.delete(key);
+    } else if (charge) {
+      const i = newestOfCost(log, v.first, -cost);
+      if (i >= 0) {
+        used += cost;
+        if (log.length === 2) table.delete(key);
+        else table.setLog(slot, log.slice(0, i).concat(log.slice(i + 2)));
+      }
     }
     if (used === 0) return [L, 0];
     return [Math.max(0, L - used), newest + W - now];
   },
 };
 
-/** ZREMRANGEBYSCORE of the entries before `first`, then ZADD of (now, cost) in time order. */
-function append(log: number[], first: number, now: number, cost: number): void {
-  log.splice(0, first);
+/**
+ * ZREMRANGEBYSCORE of the entries before `first`, then ZADD of (now, cost) in time order.
+ * A new array each time: slice and concat allocate exactly what they hold, where push leaves
+ * spare capacity in every key's log.
+ */
+function added(log: readonly number[], first: number, now: number, cost: number): number[] {
   let at = log.length;
-  while (at > 0 && log[at - 2] > now) at -= 2;
-  log.splice(at, 0, now, cost);
+  while (at > first && log[at - 2] > now) at -= 2;
+  return log.slice(first, at).concat([now, cost], log.slice(at));
 }
 
-/** A refund takes back the newest live entry of exactly that cost, if there is one. */
-function removeNewest(log: number[], first: number, cost: number): boolean {
-  for (let i = log.length - 2; i >= first; i -= 2) {
-    if (log[i + 1] === cost) {
-      log.splice(i, 2);
-      return true;
-    }
-  }
-  return false;
+/** A refund takes back the newest live entry of exactly that cost: its index, or -1. */
+function newestOfCost(log: readonly number[], first: number, cost: number): number {
+  for (let i = log.length - 2; i >= first; i -= 2) if (log[i + 1] === cost) return i;
+  return -1;
 }
