@@ -51,12 +51,14 @@ for i = 1, count do
   end
   local s = p.algorithm.check(p, now_us, now_ms)
   p.state = s
-  if p.block_key and p.cost > 0 then
+  if p.cost < 0 then
+    -- A refund gives back what an earlier call of this request took: it always applies.
+    s.ok, s.retry = true, 0
+  elseif p.block_key and p.cost > 0 then
     local until_ms = tonumber(rcall('GET', p.block_key))
     if until_ms and until_ms > now_ms then
-      s.blocked = true
-      s.ok = false
-      if s.retry >= 0 then s.retry = max(s.retry, until_ms - now_ms) end
+      s.ok, s.block = false, until_ms - now_ms
+      if s.retry >= 0 then s.retry = max(s.retry, s.block) end
     end
   end
   if not s.ok and not p.shadow then all_allowed = false end
@@ -68,9 +70,14 @@ for i = 1, count do
   local p = policies[i]
   local s = p.state
   local remaining, reset = p.algorithm.finish(p, s, (all_allowed and s.ok and p.cost ~= 0), now_us, now_ms)
-  if not all_allowed and not s.ok and not s.blocked and not p.shadow and p.block_key and s.retry >= 0 then
+  if not all_allowed and not s.ok and not s.block and not p.shadow and p.block_key and p.cost > 0 and s.retry >= 0 then
     rcall('SET', p.block_key, fmt('%d', now_ms + p.block_for), 'PX', p.block_for)
+    s.block = p.block_for
     s.retry = max(s.retry, p.block_for)
+  end
+  if s.block then
+    -- Nothing passes while blocked.
+    remaining, reset = 0, max(reset, s.block)
   end
   out[#out + 1] = s.ok and 1 or 0
   out[#out + 1] = remaining

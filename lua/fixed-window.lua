@@ -6,7 +6,7 @@ peeks never open one. Admits iff used + c <= L.
 ALGORITHMS[1] = {
   check = function(p, _, now)
     local L, c = p.limit, p.cost
-    local e, n = 0, 0
+    local e, n, dirty = 0, 0, false
     local v = rcall('GET', p.key)
     if v then
       local a, b = match(v, '^(%d+):(%d+)$')
@@ -14,10 +14,11 @@ ALGORITHMS[1] = {
       if e <= now then
         e, n = 0, 0
       elseif e > now + p.window then
-        e = now + p.window
+        -- Written by a clock running ahead: clamped to one window, and saved so (see finish).
+        e, dirty = now + p.window, true
       end
     end
-    local s = { e = e, n = n }
+    local s = { e = e, n = n, dirty = dirty }
     if c > L then
       s.ok, s.retry = false, -1
     elseif n + c <= L then
@@ -42,6 +43,8 @@ ALGORITHMS[1] = {
         rcall('DEL', p.key)
         e = 0
       end
+    elseif s.dirty then
+      rcall('SET', p.key, fmt('%d:%d', e, n), 'PX', e - now)
     end
     if e == 0 then return p.limit, 0 end
     return max(0, p.limit - n), e - now

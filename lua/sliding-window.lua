@@ -8,18 +8,19 @@ ALGORITHMS[2] = {
     local L, W, c = p.limit, p.window, p.cost
     local idx = floor(now / W)
     local e = now - idx * W
-    local cur, prev = 0, 0
+    local cur, prev, dirty = 0, 0, false
     local v = rcall('GET', p.key)
     if v then
       local a, b, d = match(v, '^(%d+):(%d+):(%d+)$')
       a = tonumber(a)
       if a >= idx then
-        cur, prev = tonumber(b), tonumber(d)
+        -- A window ahead of ours (a clock running ahead) counts as the current one, saved so.
+        cur, prev, dirty = tonumber(b), tonumber(d), a > idx
       elseif a == idx - 1 then
         prev = tonumber(b)
       end
     end
-    local s = { idx = idx, e = e, cur = cur, prev = prev }
+    local s = { idx = idx, e = e, cur = cur, prev = prev, dirty = dirty }
     if c > L then
       s.ok, s.retry = false, -1
     elseif prev * (W - e) + (cur + c) * W <= L * W then
@@ -37,8 +38,8 @@ ALGORITHMS[2] = {
   end,
   finish = function(p, s, charge)
     local W, cur, prev, e = p.window, s.cur, s.prev, s.e
-    if charge then
-      cur = max(0, cur + p.cost)
+    if charge then cur = max(0, cur + p.cost) end
+    if charge or s.dirty then
       rcall('SET', p.key, fmt('%d:%d:%d', s.idx, cur, prev), 'PX', 2 * W - e)
     end
     local remaining = max(0, floor((p.limit * W - prev * (W - e)) / W) - cur)

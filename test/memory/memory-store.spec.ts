@@ -94,7 +94,7 @@ describe('several policies in one decision', () => {
     const denying = call('fixed-window', { key: 'a', limit: 1, blockForMs: 60_000 });
     const admitting = call('fixed-window', { key: 'b', blockForMs: 60_000 });
     await store.decide([denying, admitting], T0);
-    expect(await store.decide([denying, admitting], T0)).toEqual([0, 0, 0, 10_000, 60_000, 1, 4, 10_000, 0]);
+    expect(await store.decide([denying, admitting], T0)).toEqual([0, 0, 0, 60_000, 60_000, 1, 4, 10_000, 0]);
     expect((await store.decide([admitting], at(1)))[0]).toBe(1);
   });
 });

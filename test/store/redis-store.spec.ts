@@ -55,6 +55,29 @@ describe.each(Object.keys(ALGORITHM_CODES) as Array<keyof typeof ALGORITHM_CODES
     expect((await store.decide([call(algorithm, { cost: 2 })], T0)).slice(0, 3)).toEqual([1, 1, 0]);
   });
 
+  it('bounds state written by a clock running an hour ahead to one horizon, and Retry-After holds', async () => {
+    const c = call(algorithm);
+    const hourUs = 3_600_000_000;
+    for (let i = 0; i < 5; i++) await store.decide([c], T0 + hourUs + i);
+    const denied = await store.decide([c], T0);
+    expect(denied[0]).toBe(0);
+    const retryMs = denied[4];
+    expect(retryMs).toBeGreaterThan(0);
+    expect(retryMs).toBeLessThanOrEqual(2 * 10_000);
+    expect((await store.decide([c], T0 + retryMs * 1000))[0]).toBe(1);
+  });
+
+  it('never blocks on a peek, always applies a refund, and reports nothing remaining while blocked', async () => {
+    const c = call(algorithm, { blockKey: `t:${algorithm}:b`, blockForMs: 60_000 });
+    for (let i = 0; i < 5; i++) await store.decide([c], T0);
+    expect((await store.decide([{ ...c, cost: 0 }], T0))[0]).toBe(1);
+    expect(await client.exists(`t:${algorithm}:b`)).toBe(0);
+    const blocked = await store.decide([c], T0);
+    expect(blocked.slice(0, 5)).toEqual([0, 0, 0, 60_000, 60_000]);
+    const refund = await store.decide([{ ...c, cost: -1 }], T0);
+    expect(refund.slice(0, 2)).toEqual([1, 1]);
+  });
+
   it('gives every key it writes a TTL', async () => {
     await store.decide([call(algorithm)], 0);
     const ttl = await client.pttl(`t:${algorithm}`);

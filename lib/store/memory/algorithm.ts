@@ -6,7 +6,8 @@ export interface Verdict {
   ok: boolean;
   /** Ms until the same cost passes; -1: never. */
   retry: number;
-  blocked: boolean;
+  /** Ms left of a block on the key; 0: none. */
+  block: number;
 }
 
 /**

@@ -4,6 +4,8 @@ interface FixedWindowVerdict extends Verdict {
   /** Window end in ms; 0: no window open. */
   end: number;
   used: number;
+  /** The stored end was clamped (a clock running ahead wrote it): save the clamped state. */
+  dirty: boolean;
 }
 
 /** Mirrors `lua/fixed-window.lua`. State: window end (ms), units used. */
@@ -12,6 +14,7 @@ export const fixedWindow: Algorithm<FixedWindowVerdict> = {
     const { limit, windowMs, cost } = call;
     let end = 0;
     let used = 0;
+    let dirty = false;
     const slot = table.find(call.key, now);
     if (slot >= 0) {
       end = table.value(slot, 0);
@@ -21,11 +24,12 @@ export const fixedWindow: Algorithm<FixedWindowVerdict> = {
         used = 0;
       } else if (end > now + windowMs) {
         end = now + windowMs;
+        dirty = true;
       }
     }
-    if (cost > limit) return { ok: false, retry: -1, blocked: false, end, used };
-    if (used + cost <= limit) return { ok: true, retry: 0, blocked: false, end, used };
-    return { ok: false, retry: end - now, blocked: false, end, used };
+    if (cost > limit) return { ok: false, retry: -1, block: 0, end, used, dirty };
+    if (used + cost <= limit) return { ok: true, retry: 0, block: 0, end, used, dirty };
+    return { ok: false, retry: end - now, block: 0, end, used, dirty };
   },
 
   finish(call, v, charge, table, _nowUs, now) {
@@ -43,6 +47,8 @@ export const fixedWindow: Algorithm<FixedWindowVerdict> = {
         table.delete(call.key);
         end = 0;
       }
+    } else if (v.dirty) {
+      table.set(call.key, now, end - now, end, used);
     }
     if (end === 0) return [call.limit, 0];
     return [Math.max(0, call.limit - used), end - now];

@@ -7,6 +7,8 @@ interface GcraVerdict extends Verdict {
   capacity: number;
   /** Theoretical arrival time in µs, clamped to [now, now + tau]. */
   tat: number;
+  /** The stored TAT was beyond now + tau (a clock running ahead): save the clamped one. */
+  dirty: boolean;
 }
 
 /** Mirrors `lua/gcra.lua`. State: the theoretical arrival time TAT (µs). */
@@ -15,8 +17,9 @@ export const gcra: Algorithm<GcraVerdict> = {
     const T = Math.ceil((call.windowMs * 1000) / call.limit);
     const tau = call.burst * T;
     const slot = table.find(call.key, nowMs);
-    const tat = Math.min(Math.max(slot >= 0 ? table.value(slot, 0) : now, now), now + tau);
-    const v = { ok: false, retry: -1, blocked: false, interval: T, capacity: tau, tat };
+    const stored = Math.max(slot >= 0 ? table.value(slot, 0) : now, now);
+    const tat = Math.min(stored, now + tau);
+    const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, tat, dirty: stored > tat };
     if (call.cost > call.burst) return v;
     v.ok = tat + call.cost * T - now <= tau;
     v.retry = v.ok ? 0 : Math.ceil((tat + call.cost * T - tau - now) / 1000);
@@ -26,8 +29,8 @@ export const gcra: Algorithm<GcraVerdict> = {
   finish(call, v, charge, table, now, nowMs) {
     const { interval: T, capacity: tau } = v;
     let tat = v.tat;
-    if (charge) {
-      tat = Math.max(now, tat + call.cost * T);
+    if (charge) tat = Math.max(now, tat + call.cost * T);
+    if (charge || v.dirty) {
       if (tat > now) {
         table.set(call.key, nowMs, Math.ceil((tat - now) / 1000), tat);
       } else {

@@ -58,13 +58,17 @@ export class MemoryRateLimitStore implements RateLimitStore {
     for (const call of calls) {
       const v = ALGORITHMS[call.algorithm].check(call, table, now, nowMs);
       const blockKey = blockKeyOf(call);
-      if (blockKey !== undefined && call.cost > 0) {
+      if (call.cost < 0) {
+        // A refund gives back what an earlier call of this request took: it always applies.
+        v.ok = true;
+        v.retry = 0;
+      } else if (blockKey !== undefined && call.cost > 0) {
         const slot = table.find(blockKey, nowMs);
         const until = slot >= 0 ? table.value(slot, 0) : 0;
         if (until > nowMs) {
-          v.blocked = true;
           v.ok = false;
-          if (v.retry >= 0) v.retry = Math.max(v.retry, until - nowMs);
+          v.block = until - nowMs;
+          if (v.retry >= 0) v.retry = Math.max(v.retry, v.block);
         }
       }
       if (!v.ok && !call.shadow) allAllowed = false;
@@ -75,12 +79,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
     calls.forEach((call, i) => {
       const v = verdicts[i];
       const charge = allAllowed && v.ok && call.cost !== 0;
-      const [remaining, resetMs] = ALGORITHMS[call.algorithm].finish(call, v, charge, table, now, nowMs);
+      let [remaining, resetMs] = ALGORITHMS[call.algorithm].finish(call, v, charge, table, now, nowMs);
       const blockKey = blockKeyOf(call);
-      // A denial that vetoed the request starts a block, unless already blocked or hopeless.
-      if (!allAllowed && !v.ok && !v.blocked && !call.shadow && blockKey !== undefined && v.retry >= 0) {
+      // A denial of a real cost that vetoed the request starts a block, unless already blocked or hopeless.
+      if (!allAllowed && !v.ok && !v.block && !call.shadow && blockKey !== undefined && call.cost > 0 && v.retry >= 0) {
         table.set(blockKey, nowMs, call.blockForMs, nowMs + call.blockForMs);
+        v.block = call.blockForMs;
         v.retry = Math.max(v.retry, call.blockForMs);
+      }
+      if (v.block) {
+        // Nothing passes while blocked.
+        remaining = 0;
+        resetMs = Math.max(resetMs, v.block);
       }
       reply.push(v.ok ? 1 : 0, remaining, resetMs, v.retry);
     });

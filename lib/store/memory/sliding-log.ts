@@ -4,6 +4,8 @@ interface SlidingLogVerdict extends Verdict {
   /** Index in the log of the first entry inside the window. */
   first: number;
   used: number;
+  /** Entries at the end stamped after now (a clock running ahead): saved as admitted now. */
+  future: number;
 }
 
 /**
@@ -19,8 +21,12 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
     let first = 0;
     while (first < log.length && log[first] <= now - W) first += 2;
     let used = 0;
-    for (let i = first; i < log.length; i += 2) used += log[i + 1];
-    const v = { ok: false, retry: -1, blocked: false, first, used };
+    let future = 0;
+    for (let i = first; i < log.length; i += 2) {
+      used += log[i + 1];
+      if (log[i] > now) future++;
+    }
+    const v = { ok: false, retry: -1, block: 0, first, used, future };
     if (c > L) return v;
     if (used + c <= L) {
       v.ok = true;
@@ -43,8 +49,14 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
   finish(call, v, charge, table, _nowUs, now) {
     const { key, cost, limit: L, windowMs: W } = call;
     // Looked up again: a key created by another policy of this decision may have evicted it.
-    const slot = table.find(key, now);
-    const log = slot >= 0 ? table.log(slot) : [];
+    let slot = table.find(key, now);
+    let log = slot >= 0 ? table.log(slot) : [];
+    if (v.future > 0) {
+      const clamped = log.map((value, i) => (i % 2 === 0 ? Math.min(value, now) : value));
+      slot = table.set(key, now, W);
+      table.setLog(slot, clamped);
+      log = clamped;
+    }
     let used = v.used;
     let newest = log.length > v.first ? Math.min(log[log.length - 2], now) : 0;
     if (charge && cost > 0) {

@@ -6,6 +6,8 @@ interface SlidingWindowVerdict extends Verdict {
   elapsed: number;
   current: number;
   previous: number;
+  /** The stored window was ahead of ours (a clock running ahead): save it as the current one. */
+  dirty: boolean;
 }
 
 /** Mirrors `lua/sliding-window.lua`. State: window index, current count, previous count. */
@@ -16,17 +18,19 @@ export const slidingWindow: Algorithm<SlidingWindowVerdict> = {
     const e = now - index * W;
     let cur = 0;
     let prev = 0;
+    let dirty = false;
     const slot = table.find(call.key, now);
     if (slot >= 0) {
       const stored = table.value(slot, 0);
       if (stored >= index) {
         cur = table.value(slot, 1);
         prev = table.value(slot, 2);
+        dirty = stored > index;
       } else if (stored === index - 1) {
         prev = table.value(slot, 1);
       }
     }
-    const v = { ok: false, retry: -1, blocked: false, index, elapsed: e, current: cur, previous: prev };
+    const v = { ok: false, retry: -1, block: 0, index, elapsed: e, current: cur, previous: prev, dirty };
     if (c > L) return v;
     if (prev * (W - e) + (cur + c) * W <= L * W) {
       v.ok = true;
@@ -43,10 +47,8 @@ export const slidingWindow: Algorithm<SlidingWindowVerdict> = {
     const W = call.windowMs;
     const { elapsed: e, previous: prev } = v;
     let cur = v.current;
-    if (charge) {
-      cur = Math.max(0, cur + call.cost);
-      table.set(call.key, now, 2 * W - e, v.index, cur, prev);
-    }
+    if (charge) cur = Math.max(0, cur + call.cost);
+    if (charge || v.dirty) table.set(call.key, now, 2 * W - e, v.index, cur, prev);
     const remaining = Math.max(0, Math.floor((call.limit * W - prev * (W - e)) / W) - cur);
     const reset = cur > 0 ? 2 * W - e : prev > 0 ? W - e : 0;
     return [remaining, reset];

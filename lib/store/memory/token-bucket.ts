@@ -7,6 +7,8 @@ interface TokenBucketVerdict extends Verdict {
   capacity: number;
   /** Content in µs of refill. */
   credit: number;
+  /** The last write came from a clock running ahead: save the state at our time. */
+  dirty: boolean;
 }
 
 /** Mirrors `lua/token-bucket.lua`. State: credit (µs), time of the last write (µs). */
@@ -15,9 +17,15 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
     const T = Math.ceil((call.windowMs * 1000) / call.limit);
     const tau = call.burst * T;
     let credit = tau;
+    let dirty = false;
     const slot = table.find(call.key, nowMs);
-    if (slot >= 0) credit = Math.min(tau, table.value(slot, 0) + Math.max(0, now - table.value(slot, 1)));
-    const v = { ok: false, retry: -1, blocked: false, interval: T, capacity: tau, credit };
+    if (slot >= 0) {
+      // A clock running ahead drains what its lead would have refilled, as gcra's clamped TAT does.
+      const last = table.value(slot, 1);
+      credit = Math.min(tau, Math.max(0, table.value(slot, 0) + now - last));
+      dirty = last > now;
+    }
+    const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, credit, dirty };
     if (call.cost > call.burst) return v;
     v.ok = credit >= call.cost * T;
     v.retry = v.ok ? 0 : Math.ceil((call.cost * T - credit) / 1000);
@@ -27,8 +35,8 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
   finish(call, v, charge, table, now, nowMs) {
     const { interval: T, capacity: tau } = v;
     let credit = v.credit;
-    if (charge) {
-      credit = Math.min(tau, credit - call.cost * T);
+    if (charge) credit = Math.min(tau, credit - call.cost * T);
+    if (charge || v.dirty) {
       if (credit < tau) {
         table.set(call.key, nowMs, Math.ceil((tau - credit) / 1000), credit, now);
       } else {
