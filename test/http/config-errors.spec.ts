@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, Module, type ModuleMetadata, type Type } from '@nestjs/common';
+import {
+  RateLimit,
+  RateLimitConfigError,
+  RateLimitModule,
+  type RateLimitModuleOptions,
+  type RateLimitPolicy,
+} from 'nestjs-redis-rate-limit';
+import { RedisServer } from '../support/redis-server.js';
+import { ADAPTERS } from '../support/http-app.js';
+import { startupError } from '../support/http-suite.js';
+
+/**
+ * "Invalid options fail at start-up with an error naming the field and, for a decorator, the
+ * Controller.handler — never at the first request." compile()/init() must reject with a
+ * RateLimitConfigError.
+ */
+
+function routeWith(policy: RateLimitPolicy | RateLimitPolicy[]): Type {
+  @Controller('bad')
+  class BadController {
+    @Get()
+    @RateLimit(policy)
+    handler() {
+      return { ok: true };
+    }
+  }
+  return BadController;
+}
+
+@Controller('bucket')
+class BucketController {
+  @Get('first')
+  @RateLimit({ bucket: 'shared', limit: 2, window: '1h' })
+  first() {
+    return { ok: true };
+  }
+
+  @Get('second')
+  @RateLimit({ bucket: 'shared', limit: 3, window: '1h' })
+  second() {
+    return { ok: true };
+  }
+}
+
+@Controller('unguarded')
+class UnguardedController {
+  @Get()
+  @RateLimit({ limit: 1, window: '1h' })
+  handler() {
+    return { ok: true };
+  }
+}
+
+@Controller('undecorated')
+class UndecoratedController {
+  @Get()
+  handler() {
+    return { ok: true };
+  }
+}
+
+const invalid = (policy: Record<string, unknown>) => policy as unknown as RateLimitPolicy;
+
+/** [test name, policy, the field the message must name] */
+const BAD_POLICIES: Array<[string, RateLimitPolicy | RateLimitPolicy[], string]> = [
+  ['a negative limit', { limit: -1, window: '1m' }, 'limit'],
+  ['a zero limit', { limit: 0, window: '1m' }, 'limit'],
+  ['a NaN limit', { limit: NaN, window: '1m' }, 'limit'],
+  ['a fractional limit', { limit: 1.5, window: '1m' }, 'limit'],
+  ["window '1x'", invalid({ limit: 1, window: '1x' }), 'window'],
+  ['an unknown algorithm', invalid({ algorithm: 'leaky-bucket', limit: 1, window: '1m' }), 'algorithm'],
+  ['burst 0', { algorithm: 'token-bucket', limit: 5, window: '1m', burst: 0 }, 'burst'],
+  ['a negative cost', { limit: 5, window: '1m', cost: -1 }, 'cost'],
+  ['two policies with one name on a route', [{ name: 'dup', limit: 1, window: '1m' }, { name: 'dup', limit: 2, window: '1h' }], 'dup'],
+  ['an unknown policy field', invalid({ limit: 1, window: '1m', limt: 2 }), 'limt'],
+  ["blockFor '1x'", invalid({ limit: 1, window: '1m', blockFor: '1x' }), 'blockFor'],
+  ['an invalid name', { name: 'not a name!', limit: 1, window: '1m' }, 'name'],
+  ['an invalid bucket', { bucket: 'no spaces allowed', limit: 1, window: '1m' }, 'bucket'],
+  ['an unknown failMode', invalid({ limit: 1, window: '1m', failMode: 'sideways' }), 'failMode'],
+];
+
+/** [module option, invalid value] */
+const BAD_OPTIONS: Array<[keyof RateLimitModuleOptions, unknown]> = [
+  ['headers', 'fancy'],
+  ['failMode', 'sideways'],
+  ['mode', 'loud'],
+  ['timeout', 0],
+  ['ipv6Prefix', 200],
+  ['tracker', 'ip'],
+  ['store', 'disk'],
+];
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(() => redis.destroy());
+
+describe.each(ADAPTERS)('start-up errors on %s', (adapter) => {
+  const withModule = (controllers: Type[], options: Partial<RateLimitModuleOptions> & { globalGuard?: boolean } = {}): ModuleMetadata => ({
+    imports: [RateLimitModule.forRoot({ redis: redis.url, keyPrefix: `err-${adapter}`, ...options })],
+    controllers,
+  });
+
+  async function expectConfigError(metadata: ModuleMetadata, ...mentions: string[]) {
+    const error = await startupError(adapter, metadata);
+    expect(error).toBeInstanceOf(RateLimitConfigError);
+    const message = (error as Error).message;
+    for (const mention of mentions) expect(message).toContain(mention);
+    return message;
+  }
+
+  it.each(BAD_POLICIES)('%s is refused, naming the field and Controller.handler', async (_name, policy, field) => {
+    await expectConfigError(withModule([routeWith(policy)]), field, 'BadController.handler');
+  });
+
+  it('a bucket reused with a different shape is refused, naming both handlers', async () => {
+    await expectConfigError(withModule([BucketController]), 'shared', 'BucketController.first', 'BucketController.second');
+  });
+
+  it('an invalid module-wide policy is refused, naming the field', async () => {
+    await expectConfigError(withModule([UndecoratedController], { policies: [{ limit: 0, window: '1m' }] }), 'policies', 'limit');
+  });
+
+  it('an invalid module-wide policy is refused even in an app with no routes', async () => {
+    await expectConfigError(withModule([], { policies: [{ limit: 0, window: '1m' }] }), 'policies', 'limit');
+  });
+
+  it('an invalid policy made valid only by `defaults` is accepted, and bad `defaults` are refused', async () => {
+    expect(await startupError(adapter, withModule([routeWith({ limit: 2 })], { defaults: { window: '1m' } }))).toBeUndefined();
+    await expectConfigError(withModule([routeWith({ limit: 2 })], { defaults: invalid({ window: '1x' }) }), 'window', 'BadController.handler');
+  });
+
+  it('@RateLimit on a handler no RateLimitGuard reaches (globalGuard: false) is refused', async () => {
+    await expectConfigError(withModule([UnguardedController], { globalGuard: false }), 'UnguardedController.handler', 'RateLimitGuard');
+  });
+
+  it('importing the module twice is refused', async () => {
+    @Module({ imports: [RateLimitModule.forRoot({ redis: redis.url, keyPrefix: `err2-${adapter}` })] })
+    class FeatureModule {}
+    await expectConfigError({ imports: [RateLimitModule.forRoot({ redis: redis.url, keyPrefix: `err-${adapter}` }), FeatureModule] }, 'RateLimitModule');
+  });
+
+  it.each(BAD_OPTIONS)('module option %s: %j is refused, naming the option', async (option, value) => {
+    await expectConfigError({ imports: [RateLimitModule.forRoot({ redis: redis.url, [option]: value } as RateLimitModuleOptions)] }, option);
+  });
+
+  it('a missing `redis` is refused', async () => {
+    await expectConfigError({ imports: [RateLimitModule.forRoot({})] }, 'redis');
+  });
+
+  it.each([['with a space'], ['a'.repeat(33)], ['bad{tag}'], ['']])('keyPrefix %j is refused', async (keyPrefix) => {
+    await expectConfigError({ imports: [RateLimitModule.forRoot({ redis: redis.url, keyPrefix })] }, 'keyPrefix');
+  });
+
+  it('a valid configuration starts', async () => {
+    expect(await startupError(adapter, withModule([routeWith({ limit: 1, window: '1m', algorithm: 'gcra', burst: 2, cost: 0 })]))).toBeUndefined();
+  });
+});
