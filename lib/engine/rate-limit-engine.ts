@@ -9,6 +9,7 @@ import { blockKey, stateKey } from '../keys/policy-key.js';
 import { hashTracker, trackerTag } from '../keys/tracker-tag.js';
 import { MemoryRateLimitStore } from '../store/memory/memory-rate-limit-store.js';
 import type { RateLimitStore, StoreCall, StoreReply } from '../store/rate-limit-store.interface.js';
+import { socketAddress } from '../tracking/socket-address.js';
 import { ClientIpNormalizer } from '../tracking/client-ip-normalizer.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { DenyCache } from './deny-cache.js';
@@ -31,7 +32,9 @@ const denyCacheKey = (calls: readonly StoreCall[]) => {
 @Injectable()
 export class RateLimitEngine {
   private readonly logger = new Logger('RateLimit');
-  private readonly failures = new FailureLog(this.logger);
+  /** Store outages, and separately bad request values and `onDecision` errors: each logged once per burst. */
+  private readonly storeFailures = new FailureLog(this.logger);
+  private readonly callerFailures = new FailureLog(this.logger);
   private warnedUnknownIp = false;
   private readonly clientIps: ClientIpNormalizer;
   readonly breaker = new CircuitBreaker();
@@ -132,6 +135,7 @@ export class RateLimitEngine {
     try {
       reply = await withTimeout(this.store.decide(calls), this.options.timeout);
       this.breaker.succeeded();
+      this.storeFailures.recovered('rate limit decisions go through the store again');
     } catch (error) {
       this.breaker.failed();
       return this.failed(policies, calls, trackers, error, started);
@@ -181,7 +185,8 @@ export class RateLimitEngine {
     const reason = error instanceof InvalidRequestValue
       ? error.message
       : `store unavailable${error ? `: ${error instanceof Error ? error.message : String(error)}` : ' (circuit open)'}`;
-    this.failures.failed(`rate limit decision failed, failing ${mode}: ${reason}`);
+    const log = error instanceof InvalidRequestValue ? this.callerFailures : this.storeFailures;
+    log.failed(`rate limit decision failed, failing ${mode}: ${reason}`);
     let verdict: RateLimitVerdict;
     if (mode === 'local' && calls) {
       // The in-process limiter has the same semantics; its budget is this instance's alone.
@@ -216,7 +221,7 @@ export class RateLimitEngine {
         shadow: policy.shadow,
       });
     } catch (error) {
-      this.failures.failed(`onDecision threw: ${error instanceof Error ? error.message : String(error)}`);
+      this.callerFailures.failed(`onDecision threw: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -244,11 +249,14 @@ export class RateLimitEngine {
   /** The module's tracker; the default (client IP) answers synchronously, sparing the hot path a tick. */
   private moduleTracker(context: ExecutionContext): string | Promise<string> {
     if (this.options.tracker) return this.options.tracker(context);
-    const ip = context.getType() === 'http' ? (context.switchToHttp().getRequest() as { ip?: string }).ip : undefined;
+    const type = context.getType();
+    const ip = type === 'http'
+      ? (context.switchToHttp().getRequest() as { ip?: string }).ip
+      : type === 'ws' ? socketAddress(context.switchToWs().getClient()) : undefined;
     if (ip) return this.clientIps.normalize(ip);
     if (!this.warnedUnknownIp) {
       this.warnedUnknownIp = true;
-      this.logger.warn("a request has no client IP; it is tracked as 'unknown' (set a tracker to key it otherwise)");
+      this.logger.warn("a request has no client IP (microservice messages have none); it is tracked as 'unknown': set a tracker to key it otherwise");
     }
     return 'unknown';
   }

@@ -13,6 +13,8 @@ type Handler = object;
 /**
  * At start-up: compiles every handler's policies (so bad input fails before the first request),
  * refuses a second import of the module, and refuses `@RateLimit` handlers no guard can reach.
+ * The app-wide guard reaches controllers, gateways and resolvers alike (Nest applies global
+ * guards to all of them); hybrid microservices need `inheritAppConfig`.
  */
 @Injectable()
 export class RateLimitExplorer implements OnModuleInit {
@@ -51,12 +53,10 @@ export class RateLimitExplorer implements OnModuleInit {
       const own = this.registry.hasOwnPolicies(classRef, handler);
       if (!controller && !own) continue;
       this.registry.forHandler(classRef, handler);
-      if (own && (!controller || !this.globalGuard) && !this.guarded(classRef, handler)) {
+      if (own && !this.globalGuard && !this.guarded(classRef, handler)) {
         throw configError(
           `${classRef.name}.${name}`,
-          controller
-            ? 'has @RateLimit but no RateLimitGuard reaches it: globalGuard is false, so add @UseGuards(RateLimitGuard) to the handler or its controller'
-            : 'has @RateLimit but global guards do not reach it (gateways, resolvers outside HTTP): add @UseGuards(RateLimitGuard)',
+          'has @RateLimit but no RateLimitGuard reaches it: globalGuard is false, so add @UseGuards(RateLimitGuard) to the handler or its class',
         );
       }
     }

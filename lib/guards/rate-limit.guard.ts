@@ -2,12 +2,15 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { RATE_LIMIT_VERDICT } from '../rate-limit.constants.js';
 import { RateLimitEngine } from '../engine/rate-limit-engine.js';
 import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
-import { RateLimitException } from '../errors/rate-limit.exception.js';
-import { RateLimitUnavailableException } from '../errors/rate-limit-unavailable.exception.js';
+import { rateLimitedError, unavailableError } from '../errors/context-denial.js';
 import { denyingDecision, RateLimitHeaderWriter, retryAfterSeconds } from '../headers/rate-limit-header-writer.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
+import { httpExchange } from './http-exchange.js';
 
 type Carrier = Record<symbol, RateLimitVerdict | undefined>;
+
+/** Verdicts of non-HTTP invocations, by their argument list; shared by every guard instance. */
+const decidedArgs = new WeakMap<object, RateLimitVerdict>();
 
 /**
  * Decides each request through the store. Registered app-wide by default; binding it again
@@ -24,24 +27,31 @@ export class RateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const policies = this.registry.forHandler(context.getClass(), context.getHandler());
     if (policies.length === 0) return true;
-    const http = context.getType() === 'http';
-    const carrier = (http ? context.switchToHttp().getRequest() : undefined) as Carrier | undefined;
-    const earlier = carrier?.[RATE_LIMIT_VERDICT];
+    const http = httpExchange(context);
+    const carrier = http?.request as Carrier | undefined;
+    // The app-wide guard and a hand-bound one see the same request (HTTP) or the same
+    // arguments (gateways, microservices): the second one reuses the first one's verdict.
+    const earlier = carrier ? carrier[RATE_LIMIT_VERDICT] : decidedArgs.get(context.getArgs());
     if (earlier) return earlier.allowed;
 
     const verdict = await this.engine.decide(context, policies);
     if (carrier) carrier[RATE_LIMIT_VERDICT] = verdict;
+    else decidedArgs.set(context.getArgs(), verdict);
     if (verdict.allowed) return true;
-    if (http) this.headers.write(context.switchToHttp().getResponse(), verdict);
-    this.throwRateLimited(verdict);
+    if (http) this.headers.write(http.response, verdict);
+    throw await this.denialError(context, verdict);
   }
 
-  /** Raises the denial; override to raise another error type. */
-  protected throwRateLimited(verdict: RateLimitVerdict): never {
+  /**
+   * The error a denial raises: a 429 (or the 503 of a failed-closed store) over HTTP,
+   * `WsException` in gateways, `RpcException` in microservices. Override to raise another.
+   */
+  protected denialError(context: ExecutionContext, verdict: RateLimitVerdict): Promise<Error> {
+    const type = context.getType();
     if (verdict.unavailableRetryMs !== undefined) {
-      throw new RateLimitUnavailableException(retryAfterSeconds(verdict.unavailableRetryMs)!);
+      return unavailableError(type, retryAfterSeconds(verdict.unavailableRetryMs)!);
     }
     const denying = denyingDecision(verdict)!;
-    throw new RateLimitException(denying.policy, retryAfterSeconds(denying.retryAfterMs));
+    return rateLimitedError(type, denying.policy, retryAfterSeconds(denying.retryAfterMs));
   }
 }

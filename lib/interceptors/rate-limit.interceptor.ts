@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import { RATE_LIMIT_VERDICT } from '../rate-limit.constants.js';
 import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
 import { RateLimitHeaderWriter } from '../headers/rate-limit-header-writer.js';
+import { httpExchange } from '../guards/http-exchange.js';
 
 /** Writes the rate-limit headers of admitted requests (the guard writes those of denials). */
 @Injectable()
@@ -10,11 +11,9 @@ export class RateLimitInterceptor implements NestInterceptor {
   constructor(private readonly headers: RateLimitHeaderWriter) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() === 'http') {
-      const http = context.switchToHttp();
-      const verdict = (http.getRequest() as Record<symbol, RateLimitVerdict | undefined>)[RATE_LIMIT_VERDICT];
-      if (verdict) this.headers.write(http.getResponse(), verdict);
-    }
+    const http = httpExchange(context);
+    const verdict = http?.request[RATE_LIMIT_VERDICT] as RateLimitVerdict | undefined;
+    if (verdict) this.headers.write(http!.response, verdict);
     return next.handle();
   }
 }

@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type {
   RedisClusterConnection,
   RedisConnection,
@@ -22,22 +22,51 @@ export function isRedisClient(value: unknown): value is RedisClient {
 const isCluster = (value: object): value is RedisClusterConnection => Array.isArray((value as RedisClusterConnection).cluster);
 const isSentinel = (value: object): value is RedisSentinelConnection => Array.isArray((value as RedisSentinelConnection).sentinels);
 
-// Requests must never wait in ioredis's offline queue: while disconnected, fail fast into failMode.
+/**
+ * Reconnects quickly (ioredis 6's default backs off to 5 s, which would keep a recovered Redis
+ * unused for seconds): 50, 100, 200... ms, at most 1 s, plus jitter so instances do not reconnect in step.
+ */
+export const reconnectDelay = (times: number): number => Math.min(50 * 2 ** Math.min(times - 1, 5), 1_000) + Math.floor(Math.random() * 100);
+
+/** A master demoted behind our back (a failover that did not close the connection) answers READONLY: reconnect. */
+const reconnectOnReadonly = (error: Error) => error.message.startsWith('READONLY');
+
+/** Defaults for the clients the module creates; the user's own options override them. */
+const CLIENT_DEFAULTS: RedisOptions = {
+  retryStrategy: reconnectDelay,
+  reconnectOnError: reconnectOnReadonly,
+  // A decision in flight when the connection drops is failed at once (the engine already gave
+  // up on it after `timeout`), never replayed after the reconnect, where it would charge a
+  // budget for a request that was answered long ago.
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+};
+
+// Requests must never wait in ioredis's offline queue: while disconnected, fail fast into
+// failMode. Not overridable: the engine's fail-fast contract depends on it.
 const FAIL_FAST = { enableOfflineQueue: false } as const;
 
 /** Creates the client a connection option describes; `owned` clients are closed with the app. */
 export function connectRedis(connection: RedisConnection): { client: RedisClient; owned: boolean } {
   if (isRedisClient(connection)) return { client: connection, owned: false };
-  if (typeof connection === 'string') return { client: new Redis(connection, FAIL_FAST), owned: true };
+  if (typeof connection === 'string') return { client: new Redis(connection, { ...CLIENT_DEFAULTS, ...FAIL_FAST }), owned: true };
   if (isCluster(connection)) {
     const options = connection.options ?? {};
+    // The Cluster's own offline queue is what a request could wait in (while the slots are
+    // unknown or the cluster reconnects): off. Node connections are created lazily by
+    // ioredis with their own offline queue forced on (so the first command to a node may be
+    // sent while it connects); it cannot be turned off there, and the engine's timeout bounds it.
     const client = new Cluster(connection.cluster, {
       ...options,
       ...FAIL_FAST,
-      redisOptions: { ...options.redisOptions, ...FAIL_FAST },
+      redisOptions: options.redisOptions,
     });
     return { client, owned: true };
   }
-  if (isSentinel(connection)) return { client: new Redis({ ...connection, ...FAIL_FAST }), owned: true };
-  return { client: new Redis({ ...connection, ...FAIL_FAST }), owned: true };
+  if (isSentinel(connection)) {
+    // failoverDetector: subscribe to the sentinels' +switch-master and reconnect to the new
+    // master at once, also when the old one stays up as a replica.
+    return { client: new Redis({ ...CLIENT_DEFAULTS, failoverDetector: true, ...connection, ...FAIL_FAST }), owned: true };
+  }
+  return { client: new Redis({ ...CLIENT_DEFAULTS, ...connection, ...FAIL_FAST }), owned: true };
 }

@@ -20,28 +20,43 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     private readonly owned = false,
     private readonly connectTimeoutMs = 5_000,
   ) {
-    // ioredis reconnects by itself; its errors are reported here, throttled, not thrown.
-    const log = new FailureLog(new Logger('RateLimit'));
-    if (owned) client.on('error', (error: Error) => log.failed(`Redis connection error: ${error.message}`));
+    // ioredis reconnects by itself; its errors are reported here, once per outage, not thrown.
+    if (owned) {
+      const log = new FailureLog(new Logger('RateLimit'));
+      client.on('error', (error: Error) => log.failed(`Redis connection error: ${error.message}`));
+      client.on('ready', () => log.recovered('Redis connection restored'));
+    }
   }
 
   /** Lets the app start with its store connected, without ever blocking start-up on an outage. */
   async onApplicationBootstrap(): Promise<void> {
     if (this.isReady()) return;
-    const ready = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.connectTimeoutMs);
-      this.client.once('ready', () => {
+    // A client created with `lazyConnect` waits for its first command, which the engine never
+    // sends while the client is not ready: connect it (ioredis reconnects it from then on).
+    if (this.client.status === 'wait') this.client.connect().catch(() => undefined);
+    const ready = await new Promise<boolean>((resolve) => {
+      const onReady = () => {
         clearTimeout(timer);
         resolve(true);
-      });
+      };
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        resolve(false);
+      }, this.connectTimeoutMs);
+      this.client.once('ready', onReady);
     });
-    if (!(await ready)) {
+    if (!ready) {
       new Logger('RateLimit').warn(`Redis is not ready after ${this.connectTimeoutMs} ms; decisions follow failMode until it is`);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
+    if (!this.owned) return;
+    // QUIT lets replies in flight arrive; disconnect() then closes what QUIT leaves open: in
+    // ioredis 6 the Sentinel failover detector's subscriber connections (and their reconnect
+    // timers) survive quit() and would keep the process alive.
+    await this.client.quit().catch(() => undefined);
+    this.client.disconnect();
   }
 
   isReady(): boolean {

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, type INestMicroservice } from '@nestjs/common';
+import { ClientProxyFactory, MessagePattern, Payload, Transport, type ClientProxy } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { firstValueFrom } from 'rxjs';
+import { RateLimit, RateLimitModule } from 'nestjs-redis-rate-limit';
+import { freePort, RedisServer } from '../support/redis-server.js';
+
+interface SumRequest {
+  a: number;
+  b: number;
+  user: string;
+}
+
+@Controller()
+class MathController {
+  @MessagePattern('sum')
+  @RateLimit({ algorithm: 'gcra', limit: 2, window: '1h', tracker: (ctx) => ctx.switchToRpc().getData<SumRequest>().user })
+  sum(@Payload() data: SumRequest) {
+    return data.a + data.b;
+  }
+}
+
+let redis: RedisServer;
+let service: INestMicroservice;
+let client: ClientProxy;
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  const port = await freePort();
+  const moduleRef = await Test.createTestingModule({
+    imports: [RateLimitModule.forRoot({ redis: redis.url, timeout: 5_000 })],
+    controllers: [MathController],
+  }).compile();
+  service = moduleRef.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+  service.useLogger(false);
+  await service.listen();
+  client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+});
+afterAll(async () => {
+  await client.close();
+  await service.close();
+  await redis.destroy();
+});
+
+const sum = (user: string) => firstValueFrom(client.send<number, SumRequest>('sum', { a: 1, b: 2, user }));
+
+describe('a microservice message handler', () => {
+  it('is limited by the app-wide guard and denied with an RpcException carrying the 429 body', async () => {
+    expect(await sum('ada')).toBe(3);
+    expect(await sum('ada')).toBe(3);
+    await expect(sum('ada')).rejects.toEqual({ statusCode: 429, message: 'Too Many Requests', policy: 'default', retryAfter: 1800 });
+    expect(await sum('grace')).toBe(3);
+  });
+});

@@ -1,0 +1,370 @@
+/**
+ * Redis outages against real redis-server processes: frozen (SIGSTOP), killed and restarted on
+ * the same port, script cache flushed. Every decision returns within `timeout` plus a generous
+ * margin, with the fail mode of its policies (module-wide or per policy, the strictest of a
+ * route winning); the circuit breaker stops calling Redis and recovers on its own; failures are
+ * logged once per burst and reported per request through `onDecision`.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, type ExecutionContext } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { RateLimit, RateLimitModule, type RateLimitEvent, type RateLimitModuleOptions, type RateLimitPolicy } from 'nestjs-redis-rate-limit';
+import { RateLimitEngine } from '../../lib/engine/rate-limit-engine.js';
+import { CaptureLogger } from '../support/capture-logger.js';
+import { request, startApp, type HttpResult, type TestApp } from '../support/http-app.js';
+import { freePort, RedisServer } from '../support/redis-server.js';
+
+const TIMEOUT_MS = 100;
+/** A decision must come back within `timeout` + this: generous, the machine is shared and noisy. */
+const MARGIN_MS = 900;
+
+const tracker = (context: ExecutionContext) =>
+  String(context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers['x-client'] ?? 'anonymous');
+
+const limited = (over: Partial<RateLimitPolicy> = {}): RateLimitPolicy => ({ algorithm: 'fixed-window', limit: 5, window: '1h', ...over });
+
+@Controller()
+class OutageController {
+  /** No failMode of its own: the module's. */
+  @Get('inherit')
+  @RateLimit(limited())
+  inherit() {
+    return { ok: true };
+  }
+
+  @Get('lenient')
+  @RateLimit(limited({ failMode: 'open' }))
+  lenient() {
+    return { ok: true };
+  }
+
+  @Get('closed')
+  @RateLimit(limited({ failMode: 'closed' }))
+  closed() {
+    return { ok: true };
+  }
+
+  @Get('local')
+  @RateLimit(limited({ failMode: 'local' }))
+  local() {
+    return { ok: true };
+  }
+
+  /** An open and a closed policy on one route: the strictest (closed) wins. */
+  @Get('mixed')
+  @RateLimit([limited({ name: 'lenient', failMode: 'open' }), limited({ name: 'strict', failMode: 'closed' })])
+  mixed() {
+    return { ok: true };
+  }
+}
+
+interface Harness {
+  app: TestApp;
+  events: RateLimitEvent[];
+  engine: RateLimitEngine;
+}
+
+async function harness(redis: RateLimitModuleOptions['redis'], options: Partial<RateLimitModuleOptions>, logger?: CaptureLogger): Promise<Harness> {
+  const events: RateLimitEvent[] = [];
+  const app = await startApp('express', {
+    imports: [RateLimitModule.forRoot({ redis, tracker, timeout: TIMEOUT_MS, onDecision: (e) => events.push(e), ...options })],
+    controllers: [OutageController],
+  });
+  if (logger) app.app.useLogger(logger);
+  return { app, events, engine: app.app.get(RateLimitEngine) };
+}
+
+interface Timed extends HttpResult {
+  ms: number;
+}
+
+async function timed(url: string, client: string): Promise<Timed> {
+  const started = performance.now();
+  const result = await request(url, { headers: { 'x-client': client } });
+  return { ...result, ms: performance.now() - started };
+}
+
+/** A request decided by Redis carries the budget headers; a failed-open one does not. */
+const decided = (r: HttpResult) => r.headers['x-ratelimit-limit'] !== undefined;
+
+/** Polls `url` with fresh clients until Redis decides again; returns the ms it took. */
+async function untilDecided(url: string, timeoutMs = 15_000): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; performance.now() - started < timeoutMs; i++) {
+    if (decided(await request(url, { headers: { 'x-client': `probe-${i}-${Math.random()}` } }))) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} was not decided by Redis again within ${timeoutMs} ms`);
+}
+
+async function statuses(url: string, client: string, count: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push((await request(url, { headers: { 'x-client': client } })).status);
+  return out;
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+const UNAVAILABLE_BODY = { statusCode: 503, message: 'Rate limiter unavailable', retryAfter: expect.any(Number) };
+
+describe('Redis frozen (SIGSTOP) mid-traffic', () => {
+  let redis: RedisServer;
+  let open: Harness;
+  let closed: Harness;
+  const logger = new CaptureLogger();
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    open = await harness(redis.url, { keyPrefix: 'open' }, logger);
+    closed = await harness(redis.url, { keyPrefix: 'closed', failMode: 'closed' }, logger);
+  });
+  afterAll(async () => {
+    redis.resume();
+    await open?.app.close();
+    await closed?.app.close();
+    await redis.destroy();
+  });
+
+  it('answers every request within timeout + margin with its fail mode, then enforces limits again after SIGCONT', async () => {
+    // Enforced before the outage.
+    expect(await statuses(`${open.app.url}/inherit`, 'before', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    logger.clear();
+    open.events.length = 0;
+    closed.events.length = 0;
+
+    const ROUNDS = 10;
+    const results: Record<string, Timed[]> = {};
+    const record = (name: string, r: Timed) => (results[name] ??= []).push(r);
+    redis.pause();
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        // Concurrent within a round, rounds in sequence: both the first timeouts and the breaker's fast path.
+        await Promise.all([
+          ...['inherit', 'lenient', 'closed', 'local', 'mixed'].map((route) => timed(`${open.app.url}/${route}`, 'during').then((r) => record(`open/${route}`, r))),
+          ...['inherit', 'lenient', 'closed', 'local', 'mixed'].map((route) => timed(`${closed.app.url}/${route}`, 'during').then((r) => record(`closed/${route}`, r))),
+        ]);
+      }
+    } finally {
+      redis.resume();
+    }
+
+    const all = Object.values(results).flat();
+    const ms = all.map((r) => r.ms);
+    console.log(
+      `SIGSTOP: ${all.length} requests, timeout ${TIMEOUT_MS} ms: HTTP latency p50 ${percentile(ms, 50).toFixed(1)} ms, ` +
+        `p99 ${percentile(ms, 99).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms`,
+    );
+    const decisionMs = [...open.events, ...closed.events].map((e) => e.latencyMs);
+    console.log(
+      `SIGSTOP: ${decisionMs.length} failed decisions (onDecision latencyMs): p50 ${percentile(decisionMs, 50).toFixed(1)} ms, ` +
+        `p90 ${percentile(decisionMs, 90).toFixed(1)} ms, max ${Math.max(...decisionMs).toFixed(1)} ms`,
+    );
+    for (const r of all) expect(r.ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+
+    const codes = (name: string) => results[name].map((r) => r.status);
+    const only = (status: number) => Array(ROUNDS).fill(status);
+    // Module failMode 'open' (the default).
+    expect(codes('open/inherit')).toEqual(only(200));
+    expect(codes('open/lenient')).toEqual(only(200));
+    expect(codes('open/closed')).toEqual(only(503));
+    expect(codes('open/mixed')).toEqual(only(503));
+    // Module failMode 'closed'.
+    expect(codes('closed/inherit')).toEqual(only(503));
+    expect(codes('closed/lenient')).toEqual(only(200));
+    expect(codes('closed/closed')).toEqual(only(503));
+    expect(codes('closed/mixed')).toEqual(only(503));
+    // 'local': this instance's in-process limiter, same policy: exactly the limit, then 429.
+    for (const name of ['open/local', 'closed/local']) {
+      expect(codes(name).filter((s) => s === 200)).toHaveLength(5);
+      expect(codes(name).filter((s) => s === 429)).toHaveLength(ROUNDS - 5);
+    }
+    // A 503 says when to come back, and never leaks a Redis error.
+    for (const r of [...results['open/closed'], ...results['closed/inherit']]) {
+      expect(r.body).toEqual(UNAVAILABLE_BODY);
+      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(JSON.stringify(r.body)).not.toMatch(/redis|timeout|timed out|ECONN/i);
+    }
+
+    // Reported once per request and policy through onDecision, with the mode applied.
+    for (const [harnessed, inherit] of [[open, 'open'], [closed, 'closed']] as const) {
+      const failed = harnessed.events.filter((e) => e.outcome === 'failed');
+      expect(failed).toHaveLength(ROUNDS * 6); // 5 routes, mixed has 2 policies
+      const modes = failed.reduce<Record<string, number>>((acc, e) => ((acc[e.failMode!] = (acc[e.failMode!] ?? 0) + 1), acc), {});
+      expect(modes).toEqual(inherit === 'open' ? { open: 20, closed: 30, local: 10 } : { open: 10, closed: 40, local: 10 });
+      // The breaker: after a few timeouts it stops calling Redis, so most failures are immediate.
+      const slow = failed.filter((e) => e.latencyMs >= TIMEOUT_MS * 0.9).length;
+      expect(slow).toBeLessThanOrEqual(20);
+      expect(harnessed.engine.breaker.state).not.toBe('closed');
+    }
+    // Logged once per burst (one line per instance), not once per request.
+    expect(logger.rateLimit('error', 'rate limit decision failed')).toHaveLength(2);
+
+    // After SIGCONT, no restart: the breaker probes, closes, and limits hold again.
+    const recovery = await untilDecided(`${open.app.url}/inherit`);
+    await untilDecided(`${closed.app.url}/inherit`);
+    console.log(`SIGSTOP: decisions by Redis again ${recovery.toFixed(0)} ms after SIGCONT (breaker cool-down 2 s)`);
+    expect(await statuses(`${open.app.url}/inherit`, 'after', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(await statuses(`${closed.app.url}/closed`, 'after', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect((await request(`${open.app.url}/inherit`, { headers: { 'x-client': 'before' } })).status).toBe(429);
+    expect(open.engine.breaker.state).toBe('closed');
+  });
+});
+
+describe('Redis killed and restarted on the same port', () => {
+  let redis: RedisServer;
+  let h: Harness;
+  const logger = new CaptureLogger();
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    h = await harness(redis.url, {}, logger);
+  });
+  afterAll(async () => {
+    await h?.app.close();
+    await redis.destroy();
+  });
+
+  it('fails fast while it is down (no request hangs) and recovers on its own', async () => {
+    expect(await statuses(`${h.app.url}/inherit`, 'before', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    logger.clear();
+
+    // Kill it with requests in flight.
+    const inFlight = Array.from({ length: 20 }, (_, i) => timed(`${h.app.url}/${i % 2 ? 'inherit' : 'closed'}`, `flight-${i}`));
+    await redis.stop();
+    const during: Timed[] = await Promise.all(inFlight);
+
+    // While it is down: fail fast, open and closed, for about a second of traffic.
+    const downSince = performance.now();
+    while (performance.now() - downSince < 1_000) {
+      during.push(...(await Promise.all([timed(`${h.app.url}/inherit`, 'down'), timed(`${h.app.url}/closed`, 'down')])));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const r of during) expect(r.ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    const down = during.slice(20);
+    expect(down.filter((_, i) => i % 2 === 0).map((r) => r.status)).toEqual(Array(down.length / 2).fill(200));
+    expect(down.filter((_, i) => i % 2 === 1).map((r) => r.status)).toEqual(Array(down.length / 2).fill(503));
+    console.log(`kill: ${during.length} requests while down, max latency ${Math.max(...during.map((r) => r.ms)).toFixed(1)} ms`);
+
+    await redis.restart();
+    const recovery = await untilDecided(`${h.app.url}/inherit`);
+    console.log(`kill: decisions by Redis again ${recovery.toFixed(0)} ms after the restart`);
+    // A fresh server: enforcement from scratch, exact.
+    expect(await statuses(`${h.app.url}/inherit`, 'after', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(await statuses(`${h.app.url}/mixed`, 'after', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+
+    // One line per burst: the failed decisions, the connection errors.
+    expect(logger.rateLimit('error', 'rate limit decision failed')).toHaveLength(1);
+    expect(logger.rateLimit('error', 'Redis connection error').length).toBeLessThanOrEqual(1);
+    expect(logger.rateLimit('log', 'Redis connection restored')).toHaveLength(1);
+    expect(h.events.filter((e) => e.outcome === 'failed').length).toBeGreaterThanOrEqual(down.length);
+  });
+});
+
+describe('Redis script cache lost', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  let own: Harness;
+  let shared: Harness;
+  let userClient: Redis;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    admin = redis.client();
+    userClient = new Redis(redis.url);
+    own = await harness(redis.url, { keyPrefix: 'own' });
+    shared = await harness(userClient, { keyPrefix: 'shared' });
+  });
+  afterAll(async () => {
+    await own?.app.close();
+    await shared?.app.close();
+    userClient?.disconnect();
+    admin?.disconnect();
+    await redis.destroy();
+  });
+  afterEach(() => {
+    expect([...own.events, ...shared.events].filter((e) => e.outcome === 'failed')).toEqual([]);
+  });
+
+  it.each(['own', 'shared'] as const)('SCRIPT FLUSH between two requests: the second is decided normally (%s client)', async (which) => {
+    const { app } = which === 'own' ? own : shared;
+    for (const route of ['inherit', 'mixed']) {
+      const first = await request(`${app.url}/${route}`, { headers: { 'x-client': 'flush' } });
+      expect([first.status, first.headers['x-ratelimit-remaining']]).toEqual([200, '4']);
+      expect(await admin.script('FLUSH')).toBe('OK');
+      const second = await request(`${app.url}/${route}`, { headers: { 'x-client': 'flush' } });
+      expect([second.status, second.headers['x-ratelimit-remaining']]).toEqual([200, '3']);
+    }
+  });
+
+  it('SCRIPT FLUSH under concurrent traffic: limits stay exact', async () => {
+    const url = `${own.app.url}/inherit`;
+    const pending = Array.from({ length: 30 }, (_, i) => {
+      if (i === 10) void admin.script('FLUSH');
+      return request(url, { headers: { 'x-client': 'flush-burst' } }).then((r) => r.status);
+    });
+    const codes = await Promise.all(pending);
+    expect(codes.filter((s) => s === 200)).toHaveLength(5);
+    expect(codes.filter((s) => s === 429)).toHaveLength(25);
+  });
+});
+
+describe('Redis unreachable at start-up', () => {
+  let port: number;
+  let redis: RedisServer | undefined;
+  let h: Harness | undefined;
+  afterAll(async () => {
+    await h?.app.close();
+    await redis?.destroy();
+  });
+
+  it('the app starts anyway (bounded wait), fails per its mode, and uses Redis as soon as it is there', async () => {
+    port = await freePort();
+    const started = performance.now();
+    h = await harness(`redis://127.0.0.1:${port}`, {});
+    const startUp = performance.now() - started;
+    expect(startUp).toBeLessThan(5_000 + 5_000); // the store waits at most 5 s for a first connection
+    const open = await timed(`${h.app.url}/inherit`, 'early');
+    const closed = await timed(`${h.app.url}/closed`, 'early');
+    expect([open.status, closed.status]).toEqual([200, 503]);
+    expect(Math.max(open.ms, closed.ms)).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+
+    redis = await RedisServer.start([], port);
+    const recovery = await untilDecided(`${h.app.url}/inherit`);
+    console.log(`start-up: app up in ${startUp.toFixed(0)} ms without Redis; decisions by Redis ${recovery.toFixed(0)} ms after it started`);
+    expect(await statuses(`${h.app.url}/inherit`, 'late', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+});
+
+describe('a user-provided client', () => {
+  let redis: RedisServer;
+  let lazy: Redis;
+  let h: Harness;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    lazy = new Redis(redis.url, { lazyConnect: true });
+    h = await harness(lazy, {});
+  });
+  afterAll(async () => {
+    await h?.app.close();
+    lazy?.disconnect();
+    await redis.destroy();
+  });
+
+  it('created with lazyConnect is connected at start-up (decisions do not stay in failMode)', async () => {
+    expect(lazy.status).toBe('ready');
+    expect(await statuses(`${h.app.url}/inherit`, 'lazy', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(h.events.filter((e) => e.outcome === 'failed')).toEqual([]);
+  });
+
+  it('with its offline queue on, still never makes a request wait while Redis is down', async () => {
+    await redis.stop();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => timed(`${h.app.url}/${i % 2 ? 'inherit' : 'closed'}`, `down-${i}`)));
+    for (const r of results) expect(r.ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? 200 : 503)));
+    // ioredis's own offline queue holds nothing of ours.
+    expect((lazy as unknown as { offlineQueue: { length: number } }).offlineQueue.length).toBe(0);
+  });
+});

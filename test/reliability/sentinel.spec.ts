@@ -1,0 +1,158 @@
+/**
+ * Sentinel failover with real processes: a master, a replica and a sentinel. Traffic runs, the
+ * master is killed (SIGKILL) mid-traffic, the sentinel promotes the replica, and decisions
+ * resume on it with no restart of the app. Replication is asynchronous, so the writes the
+ * replica had not received when the master died are lost: those admissions are granted again.
+ * The test measures and prints that cost (and the time without decisions).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import { Controller, Get } from '@nestjs/common';
+import { RateLimit, RateLimiterService, RateLimitModule, type RateLimitEvent, type RateLimitPolicy } from 'nestjs-redis-rate-limit';
+import { request, startApp, type TestApp } from '../support/http-app.js';
+import { clientHeaderTracker } from '../support/http-suite.js';
+import { RedisSentinelSet } from '../support/redis-sentinel.js';
+
+const LIMIT = 300;
+const POLICY: RateLimitPolicy = { name: 'failover', bucket: 'failover', algorithm: 'fixed-window', limit: LIMIT, window: '1d' };
+const CLIENT = 'failover-client';
+const LOOPS = 4;
+const PER_LOOP = 45; // at most 180 requests before the failover: the limit is never reached by then
+const KILL_AFTER = 60; // admitted requests
+const CUT_OFF_MS = 300;
+
+@Controller()
+class FailoverController {
+  @Get('limited')
+  @RateLimit(POLICY)
+  limited() {
+    return { ok: true };
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each([
+  ['a healthy replica', 0],
+  [`a replica cut off ${CUT_OFF_MS} ms before the crash`, CUT_OFF_MS],
+] as Array<[string, number]>)('Sentinel failover with %s', (_label, cutOffMs) => {
+  let set: RedisSentinelSet;
+  let app: TestApp;
+  let admin: Redis;
+  const events: RateLimitEvent[] = [];
+
+  beforeAll(async () => {
+    set = await RedisSentinelSet.start();
+    admin = set.master.client();
+    app = await startApp('express', {
+      imports: [
+        RateLimitModule.forRoot({
+          redis: { sentinels: set.sentinels, name: set.name },
+          tracker: clientHeaderTracker,
+          // Fail closed: a request is counted as admitted only when Redis admitted it.
+          failMode: 'closed',
+          timeout: 1_000,
+          onDecision: (e) => events.push(e),
+        }),
+      ],
+      controllers: [FailoverController],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    admin?.disconnect();
+    await app?.close();
+    await set?.destroy();
+  });
+
+  it('decisions resume on the promoted replica; the over-admission the failover cost is measured', async () => {
+    const url = `${app.url}/limited`;
+    const headers = { 'x-client': CLIENT };
+    const service = app.app.get(RateLimiterService);
+    expect(await set.masterPort()).toBe(set.master.port);
+    await admin.ping();
+
+    // Traffic from several concurrent loops; the master dies under it.
+    let admitted = 0;
+    let unavailable = 0;
+    const loop = async () => {
+      for (let i = 0; i < PER_LOOP; i++) {
+        const { status } = await request(url, { headers });
+        if (status === 200) admitted++;
+        else if (status === 503) {
+          unavailable++;
+          return; // the outage has begun: stop, the rest is measured after the failover
+        } else throw new Error(`unexpected status ${status} before the limit`);
+      }
+    };
+    const loops = Array.from({ length: LOOPS }, loop);
+    for (let i = 0; i < 400 && admitted < KILL_AFTER; i++) await sleep(5);
+    let admittedAtCutOff: number | undefined;
+    if (cutOffMs > 0) {
+      // Cut the replica off: the replication link is dropped, and the replica cannot come
+      // back (the master now wants a password; established connections keep working).
+      await admin.config('SET', 'requirepass', 'cut-off');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'replica');
+      admittedAtCutOff = admitted;
+      await sleep(cutOffMs);
+    }
+    const killedAt = performance.now();
+    await set.master.stop();
+    await Promise.all(loops);
+    const admittedBefore = admitted;
+
+    // The sentinel promotes the replica; the app reconnects by itself.
+    await set.waitForPromotion();
+    const promotedAfter = performance.now() - killedAt;
+    let remaining = -1;
+    for (let i = 0; i < 600 && remaining < 0; i++) {
+      const peek = await service.peek(CLIENT, POLICY);
+      if (peek.allowed) remaining = peek.remaining; // fail-closed peeks are not allowed
+      else await sleep(25);
+    }
+    const resumedAfter = performance.now() - killedAt;
+    expect(remaining).toBeGreaterThanOrEqual(0);
+
+    // What the promoted replica remembers, against what was admitted before the kill.
+    const charged = LIMIT - remaining;
+    const lostWrites = admittedBefore - charged;
+
+    // Exhaust the budget: the new master enforces exactly what it remembers.
+    let admittedAfter = 0;
+    for (let i = 0; i < LIMIT + 5; i++) {
+      const { status } = await request(url, { headers });
+      if (status !== 200) {
+        expect(status).toBe(429);
+        break;
+      }
+      admittedAfter++;
+    }
+    expect(admittedAfter).toBe(remaining);
+    const total = admittedBefore + admittedAfter;
+    const overAdmission = Math.max(0, total - LIMIT);
+
+    console.log(
+      [
+        `Sentinel failover with ${_label} (limit ${LIMIT}, ${LOOPS} concurrent request loops on one key):`,
+        `  admitted before the master was SIGKILLed: ${admittedBefore}` +
+          (admittedAtCutOff === undefined ? '' : ` (${admittedBefore - admittedAtCutOff} of them after the replica was cut off)`) +
+          `; ${unavailable} requests got 503 while no master was up`,
+        `  remembered by the promoted replica: ${charged}  -> writes lost: ${lostWrites}`,
+        `  admitted in total: ${total}  -> over-admission: ${overAdmission} (${((overAdmission / LIMIT) * 100).toFixed(1)}% of the limit)`,
+        `  replica promoted ${promotedAfter.toFixed(0)} ms after the kill; decisions resumed ${resumedAfter.toFixed(0)} ms after the kill`,
+      ].join('\n'),
+    );
+
+    // Decisions resumed on the promoted replica, with no restart of the app.
+    expect(await set.masterPort()).toBe(set.replica.port);
+    expect(events.filter((e) => e.outcome === 'allowed').length).toBeGreaterThan(admittedBefore);
+    // The over-admission is exactly the writes the replica never received.
+    expect(overAdmission).toBe(Math.max(0, lostWrites));
+    if (admittedAtCutOff === undefined) {
+      // Healthy replica: a crashed process loses at most what was in flight.
+      expect(overAdmission).toBeLessThanOrEqual(LOOPS * 5);
+    } else {
+      // Cut off: what was admitted since (give or take the requests in flight at the cut) is lost.
+      expect(Math.abs(lostWrites - (admittedBefore - admittedAtCutOff))).toBeLessThanOrEqual(LOOPS * 2);
+    }
+  });
+});
