@@ -14,74 +14,74 @@ ARGV, per policy, 7 integers from ARGV[2]:
 
 Returns a flat list of integers: allowed (0/1), then per policy
   allowed (0/1), remaining, resetMs, retryAfterMs (-1: the cost can never pass).
+
+The algorithm modules are code fragments, spliced in by the build as the branches of an
+if/elseif on the algorithm: one function and no closures or tables per call, because Redis runs
+this whole chunk for every EVALSHA. A check fragment reads the state of `key` and sets `ok`,
+`retry`, `dirty` (its clamped state must be saved even without a charge) and the state slots
+`x1`..`x3` that its finish fragment reads back to write and to set `remaining` and `reset`.
 ]]
 local rcall = redis.call
 local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
 local tonumber, match, fmt = tonumber, string.match, string.format
 
-local ALGORITHMS = {}
-
--- @algorithms
-
 local now_us = tonumber(ARGV[1])
 if now_us == 0 then
   local t = rcall('TIME')
-  now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  now_us = t[1] * 1000000 + t[2]
 end
 local now_ms = floor(now_us / 1000)
 
-local policies, count = {}, (#ARGV - 1) / 7
-local key_index, all_allowed = 1, true
+-- Per policy, 9 slots of S: key index, block key index (0: none), ok, retry, block ms (false:
+-- none), dirty, x1, x2, x3.
+local count = (#ARGV - 1) / 7
+local S, key_index, all_allowed = {}, 1, true
 for i = 1, count do
-  local a = 1 + (i - 1) * 7
-  local p = {
-    algorithm = ALGORITHMS[tonumber(ARGV[a + 1])],
-    limit = tonumber(ARGV[a + 2]),
-    window = tonumber(ARGV[a + 3]),
-    burst = tonumber(ARGV[a + 4]),
-    cost = tonumber(ARGV[a + 5]),
-    block_for = tonumber(ARGV[a + 6]),
-    shadow = ARGV[a + 7] == '1',
-    key = KEYS[key_index],
-  }
+  local a, s = (i - 1) * 7 + 1, (i - 1) * 9
+  local algorithm, L, W, B, c = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+  local key_at, block_at = key_index, 0
+  local key = KEYS[key_at]
   key_index = key_index + 1
-  if p.block_for > 0 then
-    p.block_key = KEYS[key_index]
-    key_index = key_index + 1
+  if ARGV[a + 6] ~= '0' then
+    block_at, key_index = key_index, key_index + 1
   end
-  local s = p.algorithm.check(p, now_us, now_ms)
-  p.state = s
-  if p.cost < 0 then
+  local ok, retry, dirty, x1, x2, x3 = false, -1, false, 0, 0, 0
+  -- @checks
+  local block = false
+  if c < 0 then
     -- A refund gives back what an earlier call of this request took: it always applies.
-    s.ok, s.retry = true, 0
-  elseif p.block_key and p.cost > 0 then
-    local until_ms = tonumber(rcall('GET', p.block_key))
+    ok, retry = true, 0
+  elseif block_at > 0 and c > 0 then
+    local until_ms = tonumber(rcall('GET', KEYS[block_at]))
     if until_ms and until_ms > now_ms then
-      s.ok, s.block = false, until_ms - now_ms
-      if s.retry >= 0 then s.retry = max(s.retry, s.block) end
+      ok, block = false, until_ms - now_ms
+      if retry >= 0 then retry = max(retry, block) end
     end
   end
-  if not s.ok and not p.shadow then all_allowed = false end
-  policies[i] = p
+  if not ok and ARGV[a + 7] ~= '1' then all_allowed = false end
+  S[s + 1], S[s + 2], S[s + 3], S[s + 4], S[s + 5], S[s + 6], S[s + 7], S[s + 8], S[s + 9] =
+    key_at, block_at, ok, retry, block, dirty, x1, x2, x3
 end
 
-local out = { all_allowed and 1 or 0 }
+local out, o = { all_allowed and 1 or 0 }, 1
 for i = 1, count do
-  local p = policies[i]
-  local s = p.state
-  local remaining, reset = p.algorithm.finish(p, s, (all_allowed and s.ok and p.cost ~= 0), now_us, now_ms)
-  if not all_allowed and not s.ok and not s.block and not p.shadow and p.block_key and p.cost > 0 and s.retry >= 0 then
-    rcall('SET', p.block_key, fmt('%d', now_ms + p.block_for), 'PX', p.block_for)
-    s.block = p.block_for
-    s.retry = max(s.retry, p.block_for)
+  local a, s = (i - 1) * 7 + 1, (i - 1) * 9
+  local algorithm, L, W, B, c = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+  local key, block_at, ok, retry, block, dirty, x1, x2, x3 =
+    KEYS[S[s + 1]], S[s + 2], S[s + 3], S[s + 4], S[s + 5], S[s + 6], S[s + 7], S[s + 8], S[s + 9]
+  local charge = all_allowed and ok and c ~= 0
+  local remaining, reset = 0, 0
+  -- @finishes
+  local block_for = tonumber(ARGV[a + 6])
+  if not all_allowed and not ok and not block and ARGV[a + 7] ~= '1' and block_at > 0 and c > 0 and retry >= 0 then
+    rcall('SET', KEYS[block_at], fmt('%d', now_ms + block_for), 'PX', block_for)
+    block, retry = block_for, max(retry, block_for)
   end
-  if s.block then
+  if block then
     -- Nothing passes while blocked.
-    remaining, reset = 0, max(reset, s.block)
+    remaining, reset = 0, max(reset, block)
   end
-  out[#out + 1] = s.ok and 1 or 0
-  out[#out + 1] = remaining
-  out[#out + 1] = reset
-  out[#out + 1] = s.retry
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = ok and 1 or 0, remaining, reset, retry
+  o = o + 4
 end
 return out

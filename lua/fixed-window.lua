@@ -2,51 +2,46 @@
 fixed-window (algorithm 1). State: the string "<windowEndMs>:<used>".
 A window opens at an admitted request when none is open and lasts W; denials and
 peeks never open one. Admits iff used + c <= L.
+Slots: x1 window end (0: none open), x2 units used.
 ]]
-ALGORITHMS[1] = {
-  check = function(p, _, now)
-    local L, c = p.limit, p.cost
-    local e, n, dirty = 0, 0, false
-    local v = rcall('GET', p.key)
-    if v then
-      local a, b = match(v, '^(%d+):(%d+)$')
-      e, n = tonumber(a), tonumber(b)
-      if e <= now then
-        e, n = 0, 0
-      elseif e > now + p.window then
-        -- Written by a clock running ahead: clamped to one window, and saved so (see finish).
-        e, dirty = now + p.window, true
-      end
-    end
-    local s = { e = e, n = n, dirty = dirty }
-    if c > L then
-      s.ok, s.retry = false, -1
-    elseif n + c <= L then
-      s.ok, s.retry = true, 0
-    else
-      s.ok, s.retry = false, e - now
-    end
-    return s
-  end,
-  finish = function(p, s, charge, _, now)
-    local e, n = s.e, s.n
-    if charge then
-      if p.cost > 0 then
-        if e == 0 then e = now + p.window end
-        n = n + p.cost
-      else
-        n = max(0, n + p.cost)
-      end
-      if n > 0 then
-        rcall('SET', p.key, fmt('%d:%d', e, n), 'PX', e - now)
-      elseif e > 0 then
-        rcall('DEL', p.key)
-        e = 0
-      end
-    elseif s.dirty then
-      rcall('SET', p.key, fmt('%d:%d', e, n), 'PX', e - now)
-    end
-    if e == 0 then return p.limit, 0 end
-    return max(0, p.limit - n), e - now
-  end,
-}
+-- @check
+local v = rcall('GET', key)
+if v then
+  local e, n = match(v, '^(%d+):(%d+)$')
+  x1, x2 = tonumber(e), tonumber(n)
+  if x1 <= now_ms then
+    x1, x2 = 0, 0
+  elseif x1 > now_ms + W then
+    -- Written by a clock running ahead: clamped to one window, and saved so.
+    x1, dirty = now_ms + W, true
+  end
+end
+if c > L then
+  ok, retry = false, -1
+elseif x2 + c <= L then
+  ok, retry = true, 0
+else
+  ok, retry = false, x1 - now_ms
+end
+-- @finish
+if charge then
+  if c > 0 then
+    if x1 == 0 then x1 = now_ms + W end
+    x2 = x2 + c
+  else
+    x2 = max(0, x2 + c)
+  end
+  if x2 > 0 then
+    rcall('SET', key, fmt('%d:%d', x1, x2), 'PX', x1 - now_ms)
+  elseif x1 > 0 then
+    rcall('DEL', key)
+    x1 = 0
+  end
+elseif dirty then
+  rcall('SET', key, fmt('%d:%d', x1, x2), 'PX', x1 - now_ms)
+end
+if x1 == 0 then
+  remaining, reset = L, 0
+else
+  remaining, reset = max(0, L - x2), x1 - now_ms
+end

@@ -2,38 +2,32 @@
 gcra (algorithm 5). State: the theoretical arrival time TAT in microseconds.
 T = ceil(W * 1000 / L) us, tau = B * T; admits iff max(TAT, now) + c * T - now <= tau,
 then TAT = max(TAT, now) + c * T.
+Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + tau].
 ]]
-ALGORITHMS[5] = {
-  check = function(p, now)
-    local T = ceil(p.window * 1000 / p.limit)
-    local tau = p.burst * T
-    local tat, dirty = tonumber(rcall('GET', p.key)) or now, false
-    if tat < now then
-      tat = now
-    elseif tat > now + tau then
-      -- Written by a clock running ahead: clamped to a full bucket's wait, and saved so.
-      tat, dirty = now + tau, true
-    end
-    local s = { T = T, tau = tau, tat = tat, dirty = dirty }
-    if p.cost > p.burst then
-      s.ok, s.retry = false, -1
-    elseif tat + p.cost * T - now <= tau then
-      s.ok, s.retry = true, 0
-    else
-      s.ok, s.retry = false, ceil((tat + p.cost * T - tau - now) / 1000)
-    end
-    return s
-  end,
-  finish = function(p, s, charge, now)
-    local tat = s.tat
-    if charge then tat = max(now, tat + p.cost * s.T) end
-    if charge or s.dirty then
-      if tat > now then
-        rcall('SET', p.key, fmt('%d', tat), 'PX', ceil((tat - now) / 1000))
-      else
-        rcall('DEL', p.key)
-      end
-    end
-    return floor((s.tau - (tat - now)) / s.T), ceil((tat - now) / 1000)
-  end,
-}
+-- @check
+x1 = ceil(W * 1000 / L)
+x2 = B * x1
+x3 = tonumber(rcall('GET', key)) or now_us
+if x3 < now_us then
+  x3 = now_us
+elseif x3 > now_us + x2 then
+  -- Written by a clock running ahead: clamped to a full bucket's wait, and saved so.
+  x3, dirty = now_us + x2, true
+end
+if c > B then
+  ok, retry = false, -1
+elseif x3 + c * x1 - now_us <= x2 then
+  ok, retry = true, 0
+else
+  ok, retry = false, ceil((x3 + c * x1 - x2 - now_us) / 1000)
+end
+-- @finish
+if charge then x3 = max(now_us, x3 + c * x1) end
+if charge or dirty then
+  if x3 > now_us then
+    rcall('SET', key, fmt('%d', x3), 'PX', ceil((x3 - now_us) / 1000))
+  else
+    rcall('DEL', key)
+  end
+end
+remaining, reset = floor((x2 - (x3 - now_us)) / x1), ceil((x3 - now_us) / 1000)

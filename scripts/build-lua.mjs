@@ -1,18 +1,41 @@
 // Composes lua/*.lua into the single `decide` script and embeds it in lib/generated/,
-// so the library never reads lua/ at run time.
+// so the library never reads lua/ at run time. Each algorithm module holds two fragments,
+// after `-- @check` and `-- @finish`; they become the branches of an if/elseif on the
+// algorithm code at the `-- @checks` and `-- @finishes` markers of lua/decide.lua.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Index + 1 is the algorithm code the library sends.
 const ALGORITHM_MODULES = ['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket', 'gcra'];
-const MARKER = '-- @algorithms';
 
-const read = (name) => readFileSync(join(root, 'lua', `${name}.lua`), 'utf8').trim();
-const main = read('decide');
-if (!main.includes(MARKER)) throw new Error(`lua/decide.lua lacks the ${MARKER} marker`);
-const source = main.replace(MARKER, () => ALGORITHM_MODULES.map(read).join('\n\n'));
+const read = (name) => readFileSync(join(root, 'lua', `${name}.lua`), 'utf8');
+const stripComments = (lua) => lua.replace(/--\[\[[\s\S]*?\]\]\n?/g, '');
+
+function fragments(name) {
+  const source = stripComments(read(name));
+  const match = /^-- @check\n([\s\S]*?)^-- @finish\n([\s\S]*)$/m.exec(source);
+  if (!match) throw new Error(`lua/${name}.lua must hold a '-- @check' then a '-- @finish' fragment`);
+  return { check: match[1], finish: match[2] };
+}
+
+const indent = (code, by) => code.trimEnd().split('\n').map((line) => (line ? by + line : line)).join('\n');
+
+function branches(part, by) {
+  const arms = ALGORITHM_MODULES.map((name, i) => `${i === 0 ? 'if' : 'elseif'} algorithm == ${i + 1} then\n${indent(fragments(name)[part], '  ')}`);
+  return indent(`${arms.join('\n')}\nend`, by);
+}
+
+function splice(main, marker, part) {
+  const at = new RegExp(`^( *)${marker}$`, 'm');
+  const found = at.exec(main);
+  if (!found) throw new Error(`lua/decide.lua lacks the ${marker} marker`);
+  return main.replace(at, () => branches(part, found[1]));
+}
+
+const source = splice(splice(stripComments(read('decide')), '-- @checks', 'check'), '-- @finishes', 'finish');
 const version = createHash('sha1').update(source).digest('hex').slice(0, 8);
 
 const out = join(root, 'lib', 'generated', 'decide-script.ts');
