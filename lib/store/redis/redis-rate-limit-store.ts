@@ -76,7 +76,10 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     for (const call of calls) {
       keys.push(call.key);
       if (call.blockKey !== undefined) keys.push(call.blockKey);
-      args.push(call.algorithm, call.limit, call.windowMs, call.burst, call.cost, call.blockForMs, call.shadow ? 1 : 0);
+      args.push(
+        `${call.algorithm}:${call.limit}:${call.windowMs}:${call.burst}:${call.blockForMs}:${call.shadow ? 1 : 0}`,
+        call.cost,
+      );
     }
     return this.command(keys.length)(...keys, ...args);
   }
