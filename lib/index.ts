@@ -3,7 +3,6 @@ export type { RateLimitModuleExtras } from './rate-limit.module-definition.js';
 export { RateLimit } from './decorators/rate-limit.decorator.js';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator.js';
 export { RateLimitGuard } from './guards/rate-limit.guard.js';
-export { RateLimitInterceptor } from './interceptors/rate-limit.interceptor.js';
 export { RateLimiterService } from './services/rate-limiter.service.js';
 export { RateLimitException, type RateLimitExceptionBody } from './errors/rate-limit.exception.js';
 export { RateLimitUnavailableException } from './errors/rate-limit-unavailable.exception.js';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_STORE } from './rate-limit.constants.js';
 import { RATE_LIMIT_MODULE_OPTIONS, RateLimitConfigurableModule } from './rate-limit.module-definition.js';
 import { resolveOptions } from './options/resolved-options.js';
@@ -8,7 +8,6 @@ import { RateLimitEngine } from './engine/rate-limit-engine.js';
 import { RateLimitExplorer } from './explorer/rate-limit.explorer.js';
 import { RateLimitGuard } from './guards/rate-limit.guard.js';
 import { RateLimitHeaderWriter } from './headers/rate-limit-header-writer.js';
-import { RateLimitInterceptor } from './interceptors/rate-limit.interceptor.js';
 import { RateLimitPolicyRegistry } from './policy/rate-limit-policy.registry.js';
 import { RateLimiterService } from './services/rate-limiter.service.js';
 
@@ -21,7 +20,6 @@ import { RateLimiterService } from './services/rate-limiter.service.js';
   providers: [
     { provide: RATE_LIMIT_OPTIONS, useFactory: resolveOptions, inject: [RATE_LIMIT_MODULE_OPTIONS] },
     { provide: RATE_LIMIT_STORE, useFactory: createStore, inject: [RATE_LIMIT_OPTIONS] },
-    { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
     RateLimitPolicyRegistry,
     RateLimitEngine,
     RateLimitHeaderWriter,

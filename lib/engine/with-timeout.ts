@@ -5,20 +5,33 @@ export class DecisionTimeoutError extends Error {
 /**
  * Rejects with `DecisionTimeoutError` when `promise` takes longer than `ms`.
  *
- * A busy event loop (CPU work of other requests) must not turn a prompt answer into a timeout:
- * after a stall, Node runs expired timers before it reads the sockets, so the timer would fire
- * while the reply already sits in the socket buffer. When the timer fires, the rejection is
- * therefore deferred to `setImmediate`, which runs after the poll phase: any reply that has
- * arrived meanwhile is read and settles the promise first.
+ * The budget is for Redis, and a busy event loop (CPU work of other requests) must not turn a
+ * prompt answer into a timeout:
+ * - a command may leave only after a stall (ioredis sends auto-pipelined commands from
+ *   `setImmediate`): a timer that fires much later than due means the loop stalled, and the
+ *   answer gets one fresh budget from then on;
+ * - after a stall, Node runs expired timers before it reads the sockets, so the rejection is
+ *   deferred to `setImmediate`, after the poll phase: a reply that has arrived meanwhile is read
+ *   and settles the promise first.
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(() => {
+    let due = performance.now() + ms;
+    let extended = false;
+    const expire = () => {
+      const late = performance.now() - due;
+      if (!extended && late > ms / 2) {
+        extended = true;
+        due = performance.now() + ms;
+        timer = setTimeout(expire, ms);
+        return;
+      }
       setImmediate(() => {
         if (!settled) reject(new DecisionTimeoutError(`no answer within ${ms} ms`));
       });
-    }, ms);
+    };
+    let timer = setTimeout(expire, ms);
     promise.then(
       (value) => {
         settled = true;

@@ -37,8 +37,10 @@ export class RateLimitGuard implements CanActivate {
     const verdict = await this.engine.decide(context, policies);
     if (carrier) carrier[RATE_LIMIT_VERDICT] = verdict;
     else decidedArgs.set(context.getArgs(), verdict);
-    if (verdict.allowed) return true;
+    // Headers are written here for admitted requests too: an app-wide interceptor would put an
+    // Observable pipeline on every route of the app, limited or not, for the same few header writes.
     if (http) this.headers.write(http.response, verdict);
+    if (verdict.allowed) return true;
     throw await this.denialError(context, verdict);
   }
 

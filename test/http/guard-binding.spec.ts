@@ -7,7 +7,7 @@ import { DECISION_TIMEOUT, clientHeaderTracker, header, rateLimitHeaders, sequen
 
 /**
  * Guard placement: `globalGuard: false` with `@UseGuards(RateLimitGuard)` (headers on 200 come
- * from the app-wide interceptor), the per-user pattern `@UseGuards(AuthGuard, RateLimitGuard)`,
+ * written by the guard), the per-user pattern `@UseGuards(AuthGuard, RateLimitGuard)`,
  * and a guard bound by hand on top of the global one, which must not charge twice.
  */
 
