@@ -55,8 +55,9 @@ describe(`${INSTANCES} Nest processes sharing one Redis`, () => {
     const statuses = results.map((r) => r.status);
     expect(countOf(statuses, 200)).toBe(LIMIT);
     expect(countOf(statuses, 429)).toBe(REQUESTS - LIMIT);
-    // Every process admitted some: the budget really is shared, not per process.
+    // Admissions came from several processes, so exactly 100 in total is one shared budget (which
+    // process wins the race to the budget varies: under load one may be served last and get none).
     const admittedBy = new Set(results.filter((r) => r.status === 200).map((r) => (r.body as { pid: number }).pid));
-    expect(admittedBy.size).toBe(INSTANCES);
+    expect(admittedBy.size).toBeGreaterThanOrEqual(2);
   });
 });

@@ -40,8 +40,6 @@ const CLIENT_DEFAULTS: RedisOptions = {
   // budget for a request that was answered long ago.
   maxRetriesPerRequest: 0,
   autoResendUnfulfilledCommands: false,
-  // Decisions issued in the same tick share one socket write (fewer syscalls under load).
-  enableAutoPipelining: true,
 };
 
 // Requests must never wait in ioredis's offline queue: while disconnected, fail fast into
