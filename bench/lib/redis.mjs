@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { track } from './children.mjs';
 
 /** The exact server config, printed in RESULTS.md. Persistence off so no fork/fsync adds noise. */
 export const REDIS_ARGS = [
@@ -53,7 +54,7 @@ export class BenchRedis {
     const dir = join(tmpDir, 'redis');
     mkdirSync(dir, { recursive: true });
     const args = ['--port', String(port), '--dir', dir, ...REDIS_ARGS];
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = track(spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] }));
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
@@ -92,6 +93,13 @@ export class BenchRedis {
       if (m) stats[m[1]] = { calls: Number(m[2]), usec: Number(m[3]), usecPerCall: Number(m[4]) };
     }
     return stats;
+  }
+
+  /** Seconds of CPU the server has used (user + sys, all its threads). */
+  async cpuSeconds() {
+    const text = await this.admin.info('cpu');
+    const get = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(text)?.[1] ?? NaN);
+    return get('used_cpu_user') + get('used_cpu_sys');
   }
 
   async usedMemory() {

@@ -46,7 +46,8 @@ export class DenyCache {
       waitMs = Math.max(waitMs, d.retryAfterMs);
     }
     if (waitMs === 0) return;
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    // A refreshed key moves to the newest place; only a new key can push the oldest out.
+    if (!this.entries.delete(key) && this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { verdict, sentAt, expiresAt: sentAt + waitMs });
   }
 

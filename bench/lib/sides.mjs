@@ -1,0 +1,226 @@
+// The contestants of the in-process scenarios (decision throughput, Redis cost, flood).
+// Each side is `{ id, label, command, open(url) -> { call(key) -> Promise<boolean allowed>, close() } }`;
+// `command` is the top-level Redis command it issues (for usec_per_call).
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { libUrl } from './snapshot.mjs';
+
+const { RATE_LIMIT_STORE, RateLimitModule, RateLimiterService } = await import(libUrl('index.js'));
+const { DECIDE_SCRIPT } = await import(libUrl('generated/decide-script.js'));
+
+import { BIG_LIMIT, DECISION_TIMEOUT_MS, FLOOD_LIMIT, FLOOD_WINDOW_MS, MEMORY_LIMIT, WINDOW_MS } from './limits.mjs';
+
+const apps = new Map();
+
+/** One Nest application context per module config, shared by the sides that use it. */
+async function limiterService(url, denyCache, plainClient = false) {
+  const id = `${url}|${denyCache}|${plainClient}`;
+  if (!apps.has(id)) {
+    const promise = (async () => {
+      class BenchModule {}
+      // Default: the module's `redis: url` (a client it creates and configures itself).
+      const redis = plainClient ? new Redis(url) : url;
+      const options = { redis, denyCache: { enabled: denyCache }, ...(DECISION_TIMEOUT_MS ? { timeout: DECISION_TIMEOUT_MS } : {}) };
+      Module({ imports: [RateLimitModule.forRoot(options)] })(BenchModule);
+      const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+      return { app, service: app.get(RateLimiterService) };
+    })();
+    apps.set(id, promise);
+  }
+  return (await apps.get(id)).service;
+}
+
+export async function closeApps() {
+  for (const promise of apps.values()) await (await promise).app.close();
+  apps.clear();
+}
+
+const client = (url, autoPipelining = false) => new Redis(url, autoPipelining ? { enableAutoPipelining: true } : {});
+
+export class FailedOpen extends Error {}
+/**
+ * An admitted charge always leaves `remaining` below `limit`; a decision with the full budget and
+ * no reset is the service's fail-open answer (Redis timed out or the breaker is open): not a decision.
+ */
+const checked = (d) => {
+  if (d.allowed && d.remaining === d.limit && d.resetMs === 0) throw new FailedOpen('failed open (no Redis answer)');
+  return d.allowed;
+};
+
+/** This library, one algorithm, through `RateLimiterService.consume`. */
+function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, plainClient = false, name, label, id } = {}) {
+  // One policy object for the whole run: the service caches its compiled form by identity.
+  const policy = { algorithm, limit, window: windowMs, name: name ?? algorithm.replace(/[^a-z]/g, '') };
+  return {
+    id: id ?? `ours-${algorithm}${denyCache ? '' : '-nocache'}`,
+    label: label ?? `nestjs-redis-rate-limit ${algorithm}`,
+    command: 'evalsha',
+    async open(url) {
+      const service = await limiterService(url, denyCache, plainClient);
+      return { call: (key) => service.consume(key, policy).then(checked), close: async () => undefined };
+    },
+  };
+}
+
+function flexible({ limit = BIG_LIMIT, windowMs = WINDOW_MS, inMemoryBlock = false } = {}) {
+  return {
+    id: inMemoryBlock ? 'rlflx-inmem' : 'rlflx',
+    label: inMemoryBlock ? 'rate-limiter-flexible (inMemoryBlockOnConsumed)' : 'rate-limiter-flexible RateLimiterRedis',
+    command: 'evalsha',
+    async open(url) {
+      const redis = client(url);
+      const limiter = new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: 'rlflx',
+        points: limit,
+        duration: windowMs / 1000,
+        ...(inMemoryBlock ? { inMemoryBlockOnConsumed: limit + 1 } : {}),
+      });
+      const denied = (res) => {
+        if (res instanceof Error) throw res;
+        return false;
+      };
+      return { call: (key) => limiter.consume(key).then(() => true, denied), close: async () => redis.quit() };
+    },
+  };
+}
+
+function throttlerStorage({ limit = BIG_LIMIT, windowMs = WINDOW_MS } = {}) {
+  return {
+    id: 'throttler',
+    label: '@nest-lab/throttler-storage-redis increment',
+    command: 'eval',
+    async open(url) {
+      const redis = client(url);
+      const storage = new ThrottlerStorageRedisService(redis);
+      return {
+        call: (key) => storage.increment(key, windowMs, limit, windowMs, 'default').then((r) => !r.isBlocked),
+        close: async () => redis.quit(),
+      };
+    },
+  };
+}
+
+const TRIVIAL_SCRIPT = 'return 1';
+
+function rawEvalsha({ autoPipelining = false } = {}) {
+  return {
+    id: autoPipelining ? 'evalsha-autopipe' : 'evalsha',
+    label: autoPipelining ? 'raw EVALSHA `return 1`, ioredis enableAutoPipelining (informational)' : 'raw EVALSHA `return 1` (ceiling)',
+    command: 'evalsha',
+    async open(url) {
+      const redis = client(url, autoPipelining);
+      const sha = await redis.script('LOAD', TRIVIAL_SCRIPT);
+      return { call: (key) => redis.evalsha(sha, 1, key, '1').then(() => true), close: async () => redis.quit() };
+    },
+  };
+}
+
+/**
+ * The exact arguments the library passes to its `decide` command for one policy (ARGV only; the
+ * format is the library's business and changes): recorded from one `consume` in a throwaway app,
+ * by wrapping the command the store defines on its client.
+ */
+export async function captureDecideArgs(url, policy) {
+  class CaptureModule {}
+  Module({ imports: [RateLimitModule.forRoot({ redis: url })] })(CaptureModule);
+  const app = await NestFactory.createApplicationContext(CaptureModule, { logger: false });
+  let captured;
+  try {
+    const redis = app.get(RATE_LIMIT_STORE).client;
+    const define = redis.defineCommand.bind(redis);
+    redis.defineCommand = (name, definition) => {
+      define(name, definition);
+      const command = redis[name];
+      // A function (not an arrow): ioredis copies commands onto its pipelines and calls them there.
+      redis[name] = function (...args) {
+        captured ??= { numberOfKeys: definition.numberOfKeys, args };
+        return command.apply(this, args);
+      };
+    };
+    await app.get(RateLimiterService).consume('198.51.100.7', policy);
+  } finally {
+    await app.close();
+  }
+  if (!captured) throw new Error('could not record the arguments of the decide command');
+  return captured.args.slice(captured.numberOfKeys);
+}
+
+export const GCRA_POLICY = { algorithm: 'gcra', limit: BIG_LIMIT, window: WINDOW_MS, name: 'gcra' };
+
+/**
+ * The library's own `decide` script (gcra, the very ARGV the service sends), called with a plain
+ * EVALSHA on a plain client: the difference to `ours-gcra` is the library's JS (and its client
+ * options); to `evalsha`, the script and its arguments.
+ */
+function rawDecide() {
+  return {
+    id: 'decide-raw',
+    label: 'raw EVALSHA of the library\'s decide script, gcra args (informational)',
+    command: 'evalsha',
+    async open(url) {
+      const argv = await captureDecideArgs(url, GCRA_POLICY);
+      const redis = client(url);
+      const sha = await redis.script('LOAD', DECIDE_SCRIPT);
+      const key = (tracker) => `rl:{${tracker}}:graw`;
+      const call = (tracker) => redis.evalsha(sha, 1, key(tracker), ...argv).then((reply) => reply[0] === 1);
+      return { call, close: async () => redis.quit() };
+    },
+  };
+}
+
+function rawPing() {
+  return {
+    id: 'ping',
+    label: 'raw PING (ceiling)',
+    command: 'ping',
+    async open(url) {
+      const redis = client(url);
+      return { call: () => redis.ping().then(() => true), close: async () => redis.quit() };
+    },
+  };
+}
+
+export const OUR_ALGORITHMS = ['gcra', 'token-bucket', 'fixed-window', 'sliding-window', 'sliding-log'];
+
+/** Decision throughput: every side admits every call on 10k keys. */
+export function decisionSides() {
+  return [
+    ...OUR_ALGORITHMS.map((a) => ours(a)),
+    flexible(),
+    throttlerStorage(),
+    rawEvalsha(),
+    rawPing(),
+    rawDecide(),
+    // Informational: the trivial EVALSHA through an auto-pipelining client (what one socket write
+    // for many commands gives when the concurrent callers issue commands in the same tick).
+    rawEvalsha({ autoPipelining: true }),
+    // Only with BENCH_EXTRA=1: the module given an existing plain ioredis client (it then uses that
+    // client as it is, without the options it sets on the clients it creates itself).
+    ...(process.env.BENCH_EXTRA === '1'
+      ? [ours('gcra', { plainClient: true, id: 'ours-gcra-plainclient', label: 'nestjs-redis-rate-limit gcra, redis: an existing plain ioredis client (informational)' })]
+      : []),
+  ];
+}
+
+/** Bytes per tracked key: the sides that store state. */
+export function memorySides() {
+  const budget = { limit: MEMORY_LIMIT, windowMs: WINDOW_MS };
+  return [...OUR_ALGORITHMS.map((a) => ours(a, budget)), flexible(budget), throttlerStorage(budget)];
+}
+
+/** One abusive key: every call is denied. */
+export function floodSides() {
+  const flood = { limit: FLOOD_LIMIT, windowMs: FLOOD_WINDOW_MS };
+  return [
+    ours('fixed-window', { ...flood, name: 'flood', id: 'ours-flood', label: 'nestjs-redis-rate-limit fixed-window, denyCache on' }),
+    ours('fixed-window', { ...flood, name: 'flood', denyCache: false, id: 'ours-flood-nocache', label: 'nestjs-redis-rate-limit fixed-window, denyCache off' }),
+    flexible(flood),
+    flexible({ ...flood, inMemoryBlock: true }),
+    throttlerStorage(flood),
+  ];
+}
