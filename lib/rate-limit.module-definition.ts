@@ -14,8 +14,6 @@ export interface RateLimitModuleExtras {
 export const {
   ConfigurableModuleClass: RateLimitConfigurableModule,
   MODULE_OPTIONS_TOKEN: RATE_LIMIT_MODULE_OPTIONS,
-  OPTIONS_TYPE: RATE_LIMIT_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: RATE_LIMIT_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<RateLimitModuleOptions>({ moduleName: 'RateLimit' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createRateLimitOptions')

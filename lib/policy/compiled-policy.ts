@@ -1,4 +1,3 @@
-import type { ExecutionContext } from '@nestjs/common';
 import type {
   ContextValue,
   FailMode,
@@ -27,5 +26,3 @@ export interface CompiledPolicy {
   /** Where it was declared, for messages: `CatsController.find`. */
   readonly where: string;
 }
-
-export type ContextFunction<T> = (context: ExecutionContext) => T | Promise<T>;
