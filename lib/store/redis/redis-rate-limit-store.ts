@@ -28,7 +28,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     }
   }
 
-  /** Lets the app start with its store connected, without ever blocking start-up on an outage. */
+  /** Waits up to `connectTimeoutMs` for Redis, then lets the app start anyway (failMode applies until it is ready). */
   async onApplicationBootstrap(): Promise<void> {
     if (this.isReady()) return;
     // A client created with `lazyConnect` waits for its first command, which the engine never
