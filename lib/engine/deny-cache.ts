@@ -16,6 +16,10 @@ export class DenyCache {
 
   constructor(private readonly max: number) {}
 
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** The cached denial with its waits shortened by the time since, or `undefined`. */
   get(key: string, now: number): RateLimitVerdict | undefined {
     const entry = this.entries.get(key);

@@ -98,8 +98,11 @@ export class RateLimitEngine {
       throw new InvalidRequestValue(`policy "${policy.name}" on ${policy.where}: cost returned ${String(cost)}, not an integer >= 0`);
     }
     const burst = policy.burst ?? limit;
-    const range = checkLimitRange(policy.code, limit, policy.windowMs, burst);
-    if (range) throw new InvalidRequestValue(`policy "${policy.name}" on ${policy.where}: limit ${limit} ${range}`);
+    // A static limit was range-checked at start-up; only a computed one needs it here.
+    if (typeof policy.limit === 'function') {
+      const range = checkLimitRange(policy.code, limit, policy.windowMs, burst);
+      if (range) throw new InvalidRequestValue(`policy "${policy.name}" on ${policy.where}: limit ${limit} ${range}`);
+    }
     const key = stateKey(this.options.keyPrefix, trackerTag(tracker), policy.id);
     return {
       key,
@@ -120,9 +123,10 @@ export class RateLimitEngine {
     trackers: string[],
     started: number,
   ): Promise<RateLimitVerdict> {
-    const cacheKey = this.denyCache && !policies.some((p) => p.shadow) ? denyCacheKey(calls) : undefined;
-    if (cacheKey !== undefined) {
-      const cached = this.denyCache!.get(cacheKey, started);
+    const denyCache = this.denyCache && !policies.some((p) => p.shadow) ? this.denyCache : undefined;
+    // The key is only built when there is a cached denial to look up, or a new one to keep.
+    if (denyCache && denyCache.size > 0) {
+      const cached = denyCache.get(denyCacheKey(calls), started);
       if (cached) return this.observed(cached, trackers, started);
     }
     if (!this.store.isReady()) {
@@ -141,7 +145,7 @@ export class RateLimitEngine {
       return this.failed(policies, calls, trackers, error, started);
     }
     const verdict = this.verdict(policies, calls, reply);
-    if (cacheKey !== undefined && !verdict.allowed) this.denyCache!.set(cacheKey, verdict, started);
+    if (denyCache && !verdict.allowed) denyCache.set(denyCacheKey(calls), verdict, started);
     return this.observed(verdict, trackers, started);
   }
 
