@@ -1,9 +1,12 @@
 --[[
-decide: every policy of one request, decided atomically; writes only if all admit.
+decide: a batch of independent requests, each deciding all its policies atomically and
+writing only if all of them admit. Requests are decided in order, each seeing the writes of
+the ones before it, exactly as if each had its own call.
 
-KEYS, per policy in order: the state key, then the block key when blockFor > 0.
+KEYS, per request, per policy in order: the state key, then the block key when blockFor > 0.
 ARGV[1]  now in microseconds, or 0 to use Redis TIME (non-zero only in tests).
-ARGV, per policy from ARGV[2], two values (few arguments: each one costs Redis and the client):
+ARGV, per request from ARGV[2]: the number of policies n, then n pairs (few arguments: each
+one costs Redis and the client):
   "algorithm:limit:window:burst:blockFor:shadow", all integers:
     algorithm  1 fixed-window, 2 sliding-window, 3 sliding-log, 4 token-bucket, 5 gcra
     limit      units per window (L)
@@ -13,14 +16,15 @@ ARGV, per policy from ARGV[2], two values (few arguments: each one costs Redis a
     shadow     1 if the policy is observed but never vetoes
   cost       units this request takes (c); 0 peeks; negative refunds -c units
 
-Returns a flat list of integers: allowed (0/1), then per policy
+Returns a flat list of integers, per request: allowed (0/1), then per policy
   allowed (0/1), remaining, resetMs, retryAfterMs (-1: the cost can never pass).
 
-The algorithm modules are code fragments, spliced in by the build as the branches of an
-if/elseif on the algorithm: one function and no closures or tables per call, because Redis runs
-this whole chunk for every EVALSHA. A check fragment reads the state of `key` and sets `ok`,
-`retry`, `dirty` (its clamped state must be saved even without a charge) and the state slots
-`x1`..`x3` that its finish fragment reads back to write and to set `remaining` and `reset`.
+The build splices lua/policy.lua and the algorithm modules in at `-- @policy`, `-- @check`
+and `-- @finish` (the algorithms as the branches of an if/elseif): one function and no closures per call,
+because Redis runs this whole chunk for every EVALSHA. A check reads the state of `key` and
+sets `ok`, `retry`, `block`, `dirty` (its clamped state must be saved even without a charge)
+and the state slots `x1`..`x3` that the finish reads back to write and to set `remaining`
+and `reset`. A request of one policy (the common case) runs check and finish in one pass.
 ]]
 local rcall = redis.call
 local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
@@ -33,59 +37,45 @@ if now_us == 0 then
 end
 local now_ms = floor(now_us / 1000)
 
--- Per policy, 9 slots of S: key index, block key index (0: none), ok, retry, block ms (false:
--- none), dirty, x1, x2, x3.
-local count = (#ARGV - 1) / 2
-local S, key_index, all_allowed = {}, 1, true
-for i = 1, count do
-  local s = (i - 1) * 9
-  local algorithm, L, W, B, block_for, shadow = match(ARGV[i * 2], '^(%d):(%d+):(%d+):(%d+):(%d+):(%d)$')
-  algorithm, L, W, B = tonumber(algorithm), tonumber(L), tonumber(W), tonumber(B)
-  local c = tonumber(ARGV[i * 2 + 1])
-  local key_at, block_at = key_index, 0
-  local key = KEYS[key_at]
-  key_index = key_index + 1
-  if block_for ~= '0' then
-    block_at, key_index = key_index, key_index + 1
-  end
-  local ok, retry, dirty, x1, x2, x3 = false, -1, false, 0, 0, 0
-  -- @checks
-  local block = false
-  if c < 0 then
-    -- A refund gives back what an earlier call of this request took: it always applies.
-    ok, retry = true, 0
-  elseif block_at > 0 and c > 0 then
-    local until_ms = tonumber(rcall('GET', KEYS[block_at]))
-    if until_ms and until_ms > now_ms then
-      ok, block = false, until_ms - now_ms
-      if retry >= 0 then retry = max(retry, block) end
+-- P: the parsed policy strings of this call (the requests of a batch mostly share them).
+-- S: per policy of a request, 7 slots: ok, retry, block ms (false: none), dirty, x1, x2, x3.
+local P, S, out, o, arg_at, key_at, nargs = {}, {}, {}, 0, 2, 1, #ARGV
+while arg_at <= nargs do
+  local count = tonumber(ARGV[arg_at])
+  arg_at = arg_at + 1
+  if count == 1 then
+    -- @policy
+    local ok, retry, dirty, x1, x2, x3 = false, -1, false, 0, 0, 0
+    -- @check
+    local all_allowed = ok or shadow
+    local charge = ok and c ~= 0
+    local remaining, reset = 0, 0
+    -- @finish
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = all_allowed and 1 or 0, ok and 1 or 0, remaining, reset, retry
+    o = o + 5
+  else
+    local all_allowed, first_arg, first_key = true, arg_at, key_at
+    for i = 1, count do
+      -- @policy
+      local ok, retry, dirty, x1, x2, x3 = false, -1, false, 0, 0, 0
+      -- @check
+      if not ok and not shadow then all_allowed = false end
+      local s = i * 7
+      S[s + 1], S[s + 2], S[s + 3], S[s + 4], S[s + 5], S[s + 6], S[s + 7] = ok, retry, block, dirty, x1, x2, x3
+    end
+    out[o + 1] = all_allowed and 1 or 0
+    o = o + 1
+    arg_at, key_at = first_arg, first_key
+    for i = 1, count do
+      -- @policy
+      local s = i * 7
+      local ok, retry, block, dirty, x1, x2, x3 = S[s + 1], S[s + 2], S[s + 3], S[s + 4], S[s + 5], S[s + 6], S[s + 7]
+      local charge = all_allowed and ok and c ~= 0
+      local remaining, reset = 0, 0
+      -- @finish
+      out[o + 1], out[o + 2], out[o + 3], out[o + 4] = ok and 1 or 0, remaining, reset, retry
+      o = o + 4
     end
   end
-  if not ok and shadow ~= '1' then all_allowed = false end
-  S[s + 1], S[s + 2], S[s + 3], S[s + 4], S[s + 5], S[s + 6], S[s + 7], S[s + 8], S[s + 9] =
-    key_at, block_at, ok, retry, block, dirty, x1, x2, x3
-end
-
-local out, o = { all_allowed and 1 or 0 }, 1
-for i = 1, count do
-  local s = (i - 1) * 9
-  local algorithm, L, W, B, block_for, shadow = match(ARGV[i * 2], '^(%d):(%d+):(%d+):(%d+):(%d+):(%d)$')
-  algorithm, L, W, B, block_for = tonumber(algorithm), tonumber(L), tonumber(W), tonumber(B), tonumber(block_for)
-  local c = tonumber(ARGV[i * 2 + 1])
-  local key, block_at, ok, retry, block, dirty, x1, x2, x3 =
-    KEYS[S[s + 1]], S[s + 2], S[s + 3], S[s + 4], S[s + 5], S[s + 6], S[s + 7], S[s + 8], S[s + 9]
-  local charge = all_allowed and ok and c ~= 0
-  local remaining, reset = 0, 0
-  -- @finishes
-  if not all_allowed and not ok and not block and shadow ~= '1' and block_at > 0 and c > 0 and retry >= 0 then
-    rcall('SET', KEYS[block_at], fmt('%d', now_ms + block_for), 'PX', block_for)
-    block, retry = block_for, max(retry, block_for)
-  end
-  if block then
-    -- Nothing passes while blocked.
-    remaining, reset = 0, max(reset, block)
-  end
-  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = ok and 1 or 0, remaining, reset, retry
-  o = o + 4
 end
 return out

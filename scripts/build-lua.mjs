@@ -1,7 +1,8 @@
 // Composes lua/*.lua into the single `decide` script and embeds it in lib/generated/,
 // so the library never reads lua/ at run time. Each algorithm module holds two fragments,
 // after `-- @check` and `-- @finish`; they become the branches of an if/elseif on the
-// algorithm code at the `-- @checks` and `-- @finishes` markers of lua/decide.lua.
+// algorithm code, followed by lua/policy.lua's fragments of the same name, at the markers of
+// lua/decide.lua (`-- @policy` is lua/policy.lua's alone).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,28 +15,45 @@ const ALGORITHM_MODULES = ['fixed-window', 'sliding-window', 'sliding-log', 'tok
 const read = (name) => readFileSync(join(root, 'lua', `${name}.lua`), 'utf8');
 const stripComments = (lua) => lua.replace(/--\[\[[\s\S]*?\]\]\n?/g, '');
 
-function fragments(name) {
-  const source = stripComments(read(name));
-  const match = /^-- @check\n([\s\S]*?)^-- @finish\n([\s\S]*)$/m.exec(source);
-  if (!match) throw new Error(`lua/${name}.lua must hold a '-- @check' then a '-- @finish' fragment`);
-  return { check: match[1], finish: match[2] };
+/** The fragments of a module: the code after each `-- @<name>` line, by name. */
+function sections(name) {
+  const parts = stripComments(read(name)).split(/^-- @([a-z]+)\n/m);
+  const found = {};
+  for (let i = 1; i < parts.length; i += 2) found[parts[i]] = parts[i + 1];
+  return found;
+}
+
+function algorithmFragments(name) {
+  const found = sections(name);
+  if (found.check === undefined || found.finish === undefined) {
+    throw new Error(`lua/${name}.lua must hold a '-- @check' then a '-- @finish' fragment`);
+  }
+  return found;
 }
 
 const indent = (code, by) => code.trimEnd().split('\n').map((line) => (line ? by + line : line)).join('\n');
 
-function branches(part, by) {
-  const arms = ALGORITHM_MODULES.map((name, i) => `${i === 0 ? 'if' : 'elseif'} algorithm == ${i + 1} then\n${indent(fragments(name)[part], '  ')}`);
-  return indent(`${arms.join('\n')}\nend`, by);
+function branches(part) {
+  const arms = ALGORITHM_MODULES.map((name, i) => `${i === 0 ? 'if' : 'elseif'} algorithm == ${i + 1} then\n${indent(algorithmFragments(name)[part], '  ')}`);
+  return `${arms.join('\n')}\nend`;
 }
 
-function splice(main, marker, part) {
-  const at = new RegExp(`^( *)${marker}$`, 'm');
-  const found = at.exec(main);
-  if (!found) throw new Error(`lua/decide.lua lacks the ${marker} marker`);
-  return main.replace(at, () => branches(part, found[1]));
-}
+const policy = sections('policy');
+const FRAGMENTS = {
+  policy: policy.policy,
+  check: `${branches('check')}\n${policy.check}`,
+  finish: `${branches('finish')}\n${policy.finish}`,
+};
 
-const source = splice(splice(stripComments(read('decide')), '-- @checks', 'check'), '-- @finishes', 'finish');
+// Every marker line of lua/decide.lua is replaced by its fragment, at the marker's indentation.
+const main = stripComments(read('decide'));
+for (const marker of Object.keys(FRAGMENTS)) {
+  if (!new RegExp(`^ *-- @${marker}$`, 'm').test(main)) throw new Error(`lua/decide.lua lacks the -- @${marker} marker`);
+}
+const source = main.replace(/^( *)-- @([a-z]+)$/gm, (line, by, marker) => {
+  if (!(marker in FRAGMENTS)) throw new Error(`lua/decide.lua: unknown marker -- @${marker}`);
+  return indent(FRAGMENTS[marker], by);
+});
 const version = createHash('sha1').update(source).digest('hex').slice(0, 8);
 
 const out = join(root, 'lib', 'generated', 'decide-script.ts');

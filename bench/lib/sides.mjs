@@ -123,7 +123,7 @@ function rawEvalsha({ autoPipelining = false } = {}) {
 /**
  * The exact arguments the library passes to its `decide` command for one policy (ARGV only; the
  * format is the library's business and changes): recorded from one `consume` in a throwaway app,
- * by wrapping the command the store defines on its client.
+ * from the EVALSHA the store sends on its client (one request: a batch of one).
  */
 export async function captureDecideArgs(url, policy) {
   class CaptureModule {}
@@ -132,22 +132,18 @@ export async function captureDecideArgs(url, policy) {
   let captured;
   try {
     const redis = app.get(RATE_LIMIT_STORE).client;
-    const define = redis.defineCommand.bind(redis);
-    redis.defineCommand = (name, definition) => {
-      define(name, definition);
-      const command = redis[name];
-      // A function (not an arrow): ioredis copies commands onto its pipelines and calls them there.
-      redis[name] = function (...args) {
-        captured ??= { numberOfKeys: definition.numberOfKeys, args };
-        return command.apply(this, args);
-      };
+    const send = redis.sendCommand;
+    // Every command passes through sendCommand: an EVALSHA's args are [sha, numberOfKeys, ...keys, ...argv].
+    redis.sendCommand = function (command, ...rest) {
+      if (command.name === 'evalsha') captured ??= command.args.slice(2 + Number(command.args[1]));
+      return send.call(this, command, ...rest);
     };
     await app.get(RateLimiterService).consume('198.51.100.7', policy);
   } finally {
     await app.close();
   }
   if (!captured) throw new Error('could not record the arguments of the decide command');
-  return captured.args.slice(captured.numberOfKeys);
+  return captured;
 }
 
 export const GCRA_POLICY = { algorithm: 'gcra', limit: BIG_LIMIT, window: WINDOW_MS, name: 'gcra' };

@@ -7,9 +7,9 @@ export class DecisionTimeoutError extends Error {
  *
  * The budget is for Redis, and a busy event loop (CPU work of other requests) must not turn a
  * prompt answer into a timeout:
- * - a command may leave only after a stall (ioredis sends auto-pipelined commands from
- *   `setImmediate`): a timer that fires much later than due means the loop stalled, and the
- *   answer gets one fresh budget from then on;
+ * - a command may leave only after a stall (the Redis store sends each turn's batch of
+ *   decisions from `setImmediate`): a timer that fires much later than due means the loop
+ *   stalled, and the answer gets one fresh budget from then on;
  * - after a stall, Node runs expired timers before it reads the sockets, so the rejection is
  *   deferred to `setImmediate`, after the poll phase: a reply that has arrived meanwhile is read
  *   and settles the promise first.

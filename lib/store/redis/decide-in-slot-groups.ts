@@ -3,7 +3,7 @@ import type { StoreCall, StoreReply } from '../rate-limit-store.interface.js';
 type Decide = (calls: readonly StoreCall[]) => Promise<StoreReply>;
 
 /** The Cluster hash tag of a key, `{...}` included: keys with equal tags share a slot. */
-const slotTag = (key: string) => key.slice(key.indexOf('{'), key.indexOf('}') + 1);
+export const slotTag = (key: string) => key.slice(key.indexOf('{'), key.indexOf('}') + 1);
 
 /**
  * Decides calls whose keys live in different Cluster slots, where one script cannot see them

@@ -2,18 +2,29 @@ import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from 
 import { DECIDE_SCRIPT, DECIDE_SCRIPT_VERSION } from '../../generated/decide-script.js';
 import type { RateLimitStore, StoreCall, StoreReply } from '../rate-limit-store.interface.js';
 import { FailureLog } from '../../engine/failure-log.js';
-import { decideInSlotGroups } from './decide-in-slot-groups.js';
+import { DecisionBatch } from './decision-batch.js';
+import { decideInSlotGroups, slotTag } from './decide-in-slot-groups.js';
 import type { RedisClient } from './redis-connection.js';
 
-type DecideCommand = (...args: Array<string | number>) => Promise<StoreReply>;
+type DecideCommand = (...keysThenArgs: Array<string | number>) => Promise<StoreReply>;
+
+/** A batch is sent at once when it holds this many keys; it keeps one script run short. */
+const MAX_BATCH_KEYS = 32;
 
 /**
  * Decides through the `decide` Lua script. ioredis routes a defined command by its fixed key
  * count, so one command is registered per key count, under a name stamped with the script's
  * version so that other libraries' (or other versions') commands on a shared client are untouched.
+ *
+ * The decisions asked for in one turn of the event loop are sent together, one script call per
+ * batch (per Cluster slot): the socket writes, the reads and Redis's command dispatch are then
+ * paid once per batch rather than once per decision. Each request is still decided atomically,
+ * in the order asked, as with a call of its own; it waits at most until the loop's check phase.
  */
 export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly commands: DecideCommand[] = [];
+  /** Batches being filled, by Cluster slot tag ('' outside a Cluster). */
+  private pending = new Map<string, DecisionBatch>();
 
   constructor(
     readonly client: RedisClient,
@@ -71,17 +82,39 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
   }
 
   private decideInOneSlot(calls: readonly StoreCall[], nowUs: number): Promise<StoreReply> {
-    const keys: string[] = [];
-    const args: Array<string | number> = [nowUs];
-    for (const call of calls) {
-      keys.push(call.key);
-      if (call.blockKey !== undefined) keys.push(call.blockKey);
-      args.push(
-        `${call.algorithm}:${call.limit}:${call.windowMs}:${call.burst}:${call.blockForMs}:${call.shadow ? 1 : 0}`,
-        call.cost,
-      );
+    if (nowUs !== 0) {
+      const batch = new DecisionBatch(nowUs);
+      const reply = batch.add(calls);
+      this.send(batch);
+      return reply;
     }
-    return this.command(keys.length)(...keys, ...args);
+    const slot = this.client.isCluster ? slotTag(calls[0].key) : '';
+    let batch = this.pending.get(slot);
+    if (!batch) {
+      if (this.pending.size === 0) setImmediate(this.flush);
+      batch = new DecisionBatch(0);
+      this.pending.set(slot, batch);
+    }
+    const reply = batch.add(calls);
+    if (batch.keys.length >= MAX_BATCH_KEYS) {
+      this.pending.delete(slot);
+      this.send(batch);
+    }
+    return reply;
+  }
+
+  private readonly flush = (): void => {
+    const batches = this.pending;
+    if (batches.size === 0) return;
+    this.pending = new Map();
+    for (const batch of batches.values()) this.send(batch);
+  };
+
+  private send(batch: DecisionBatch): void {
+    this.command(batch.keys.length)(...batch.keys, ...batch.args).then(
+      (reply) => batch.settle(reply),
+      (error: unknown) => batch.fail(error),
+    );
   }
 
   async reset(keys: readonly string[]): Promise<void> {

@@ -1,0 +1,40 @@
+--[[
+The policy framework around the algorithm modules, spliced into lua/decide.lua.
+@policy reads the next policy of ARGV (cursor `arg_at`) and its keys (cursor `key_at`), and
+advances both.
+@check follows the algorithm's check with the block key: a refund always applies; a blocked key
+denies whatever its state says. @finish follows the algorithm's finish: a denied request sets
+the block, and nothing passes while blocked.
+]]
+-- @policy
+local key, block_at, spec, c = KEYS[key_at], 0, ARGV[arg_at], tonumber(ARGV[arg_at + 1])
+local p = P[spec]
+if not p then
+  local algorithm, L, W, B, block_for, shadow = match(spec, '^(%d):(%d+):(%d+):(%d+):(%d+):(%d)$')
+  p = { tonumber(algorithm), tonumber(L), tonumber(W), tonumber(B), tonumber(block_for), shadow == '1' }
+  P[spec] = p
+end
+local algorithm, L, W, B, block_for, shadow = p[1], p[2], p[3], p[4], p[5], p[6]
+key_at, arg_at = key_at + 1, arg_at + 2
+if block_for > 0 then
+  block_at, key_at = key_at, key_at + 1
+end
+-- @check
+local block = false
+if c < 0 then
+  ok, retry = true, 0
+elseif block_at > 0 and c > 0 then
+  local until_ms = tonumber(rcall('GET', KEYS[block_at]))
+  if until_ms and until_ms > now_ms then
+    ok, block = false, until_ms - now_ms
+    if retry >= 0 then retry = max(retry, block) end
+  end
+end
+-- @finish
+if not ok and not block and not shadow and not all_allowed and block_at > 0 and c > 0 and retry >= 0 then
+  rcall('SET', KEYS[block_at], fmt('%d', now_ms + block_for), 'PX', block_for)
+  block, retry = block_for, max(retry, block_for)
+end
+if block then
+  remaining, reset = 0, max(reset, block)
+end
