@@ -1,13 +1,19 @@
 /**
  * Stops calling a failing store for a cool-down after `threshold` consecutive failures, then
  * lets one probe through; a success closes it again, a failure re-opens it.
+ *
+ * Calls sent within `sameFailureMs` (the decision timeout) of the last counted failure count as
+ * that same failure: one stall of Redis, or one lost connection, fails every call in flight at
+ * once (a whole batch of them), and that is one failure, not `threshold` of them.
  */
 export class CircuitBreaker {
   private failures = 0;
+  private lastCountedAt = -Infinity;
   private openUntil = 0;
   private probing = false;
 
   constructor(
+    private readonly sameFailureMs = 0,
     private readonly threshold = 5,
     private readonly coolDownMs = 2_000,
   ) {}
@@ -27,12 +33,16 @@ export class CircuitBreaker {
 
   succeeded(): void {
     this.failures = 0;
+    this.lastCountedAt = -Infinity;
     this.probing = false;
   }
 
-  failed(): void {
-    this.failures++;
+  /** A call sent at `sentAt` (`performance.now()` time) failed. */
+  failed(sentAt = performance.now()): void {
     this.probing = false;
+    if (sentAt - this.lastCountedAt < this.sameFailureMs) return;
+    this.lastCountedAt = sentAt;
+    this.failures++;
     if (this.failures >= this.threshold) this.openUntil = performance.now() + this.coolDownMs;
   }
 

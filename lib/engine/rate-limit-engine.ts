@@ -37,7 +37,7 @@ export class RateLimitEngine {
   private readonly callerFailures = new FailureLog(this.logger);
   private warnedUnknownIp = false;
   private readonly clientIps: ClientIpNormalizer;
-  readonly breaker = new CircuitBreaker();
+  readonly breaker: CircuitBreaker;
   private readonly denyCache: DenyCache | undefined;
   private local: MemoryRateLimitStore | undefined;
 
@@ -46,6 +46,7 @@ export class RateLimitEngine {
     @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
   ) {
     this.clientIps = new ClientIpNormalizer(options.ipv6Prefix);
+    this.breaker = new CircuitBreaker(options.timeout);
     const { enabled, max } = options.denyCache;
     this.denyCache = enabled && options.mode !== 'shadow' ? new DenyCache(max) : undefined;
   }
@@ -136,12 +137,13 @@ export class RateLimitEngine {
       return this.failed(policies, calls, trackers, undefined, started);
     }
     let reply: StoreReply;
+    const sentAt = performance.now();
     try {
       reply = await withTimeout(this.store.decide(calls), this.options.timeout);
       this.breaker.succeeded();
       this.storeFailures.recovered('rate limit decisions go through the store again');
     } catch (error) {
-      this.breaker.failed();
+      this.breaker.failed(sentAt);
       return this.failed(policies, calls, trackers, error, started);
     }
     const verdict = this.verdict(policies, calls, reply);

@@ -54,6 +54,33 @@ describe('CircuitBreaker', () => {
   });
 });
 
+describe('CircuitBreaker with a timeout of 100 ms', () => {
+  it('counts the failures of calls sent within one timeout as one: one stall never opens it', () => {
+    const breaker = new CircuitBreaker(100);
+    const t0 = performance.now();
+    // A stall times out everything in flight: 64 calls sent over the last 90 ms.
+    for (let i = 0; i < 64; i++) breaker.failed(t0 + (i * 90) / 64);
+    expect(breaker.state).toBe('closed');
+    // Failures that keep coming, one timeout apart, are consecutive failures.
+    for (let i = 1; i <= 3; i++) breaker.failed(t0 + i * 100);
+    expect(breaker.state).toBe('closed');
+    breaker.failed(t0 + 400);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('counts afresh after a success', () => {
+    const breaker = new CircuitBreaker(100);
+    const t0 = performance.now();
+    for (let i = 0; i < 4; i++) breaker.failed(t0 + i * 100);
+    breaker.succeeded();
+    breaker.failed(t0 + 350);
+    for (let i = 1; i <= 3; i++) breaker.failed(t0 + 350 + i * 100);
+    expect(breaker.state).toBe('closed');
+    breaker.failed(t0 + 750);
+    expect(breaker.state).toBe('open');
+  });
+});
+
 describe('FailureLog', () => {
   const logger = () => {
     const lines: Array<[string, string]> = [];

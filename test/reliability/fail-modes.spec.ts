@@ -194,9 +194,10 @@ describe('Redis frozen (SIGSTOP) mid-traffic', () => {
       expect(failed).toHaveLength(ROUNDS * 6); // 5 routes, mixed has 2 policies
       const modes = failed.reduce<Record<string, number>>((acc, e) => ((acc[e.failMode!] = (acc[e.failMode!] ?? 0) + 1), acc), {});
       expect(modes).toEqual(inherit === 'open' ? { open: 20, closed: 30, local: 10 } : { open: 10, closed: 40, local: 10 });
-      // The breaker: after a few timeouts it stops calling Redis, so most failures are immediate.
+      // The breaker: after 5 rounds of timeouts (a round's 6 decisions, sent together, fail as
+      // one) it stops calling Redis, so the later rounds fail at once.
       const slow = failed.filter((e) => e.latencyMs >= TIMEOUT_MS * 0.9).length;
-      expect(slow).toBeLessThanOrEqual(20);
+      expect(slow).toBeLessThanOrEqual(36);
       expect(harnessed.engine.breaker.state).not.toBe('closed');
     }
     // Logged once per burst (one line per instance), not once per request.
