@@ -146,6 +146,19 @@ describe.each([
     expect(countOf(statuses, 429)).toBe(900);
   });
 
+  it('40 trackers at once, their decisions batched per slot over 3 masters: each admits exactly its limit', async () => {
+    const trackers = Array.from({ length: 40 }, (_, i) => `many-${prefix}-${i}`);
+    const results = await Promise.all(
+      trackers.flatMap((tracker) =>
+        Array.from({ length: 8 }, () => request(url('alg/gcra'), { headers: { 'x-client': tracker } }).then((r) => ({ tracker, status: r.status }))),
+      ),
+    );
+    for (const tracker of trackers) {
+      const mine = results.filter((r) => r.tracker === tracker).map((r) => r.status);
+      expect([countOf(mine, 200), countOf(mine, 429)]).toEqual([5, 3]);
+    }
+  });
+
   it('keeps the keys of one tracker in one slot, and spreads trackers over the masters', async () => {
     const keys = [...(await keysWithTtlOnCluster(prefix))];
     const stateKeys = keys.filter(([key]) => key.includes('{alg-fixed-window}'));
