@@ -2,18 +2,17 @@
  * Stops calling a failing store for a cool-down after `threshold` consecutive failures, then
  * lets one probe through; a success closes it again, a failure re-opens it.
  *
- * Calls sent within `sameFailureMs` (the decision timeout) of the last counted failure count as
- * that same failure: one stall of Redis, or one lost connection, fails every call in flight at
- * once (a whole batch of them), and that is one failure, not `threshold` of them.
+ * A failed call that was sent before the last counted failure was seen counts as that same
+ * failure: one stall of Redis, or one lost connection, fails every call in flight at once (a
+ * whole batch of them), and that is one failure, not `threshold` of them.
  */
 export class CircuitBreaker {
   private failures = 0;
-  private lastCountedAt = -Infinity;
+  private lastCountedSeenAt = -Infinity;
   private openUntil = 0;
   private probing = false;
 
   constructor(
-    private readonly sameFailureMs = 0,
     private readonly threshold = 5,
     private readonly coolDownMs = 2_000,
   ) {}
@@ -33,17 +32,18 @@ export class CircuitBreaker {
 
   succeeded(): void {
     this.failures = 0;
-    this.lastCountedAt = -Infinity;
+    this.lastCountedSeenAt = -Infinity;
     this.probing = false;
   }
 
   /** A call sent at `sentAt` (`performance.now()` time) failed. */
   failed(sentAt = performance.now()): void {
     this.probing = false;
-    if (sentAt - this.lastCountedAt < this.sameFailureMs) return;
-    this.lastCountedAt = sentAt;
+    if (sentAt < this.lastCountedSeenAt) return;
+    const now = performance.now();
+    this.lastCountedSeenAt = now;
     this.failures++;
-    if (this.failures >= this.threshold) this.openUntil = performance.now() + this.coolDownMs;
+    if (this.failures >= this.threshold) this.openUntil = now + this.coolDownMs;
   }
 
   /** Ms until the next probe, at least 1 s: the `Retry-After` of a fail-closed 503. */

@@ -37,7 +37,7 @@ export class RateLimitEngine {
   private readonly callerFailures = new FailureLog(this.logger);
   private warnedUnknownIp = false;
   private readonly clientIps: ClientIpNormalizer;
-  readonly breaker: CircuitBreaker;
+  readonly breaker = new CircuitBreaker();
   private readonly denyCache: DenyCache | undefined;
   private local: MemoryRateLimitStore | undefined;
 
@@ -46,7 +46,6 @@ export class RateLimitEngine {
     @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
   ) {
     this.clientIps = new ClientIpNormalizer(options.ipv6Prefix);
-    this.breaker = new CircuitBreaker(options.timeout);
     const { enabled, max } = options.denyCache;
     this.denyCache = enabled && options.mode !== 'shadow' ? new DenyCache(max) : undefined;
   }

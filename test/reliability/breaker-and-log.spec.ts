@@ -54,29 +54,35 @@ describe('CircuitBreaker', () => {
   });
 });
 
-describe('CircuitBreaker with a timeout of 100 ms', () => {
-  it('counts the failures of calls sent within one timeout as one: one stall never opens it', () => {
-    const breaker = new CircuitBreaker(100);
+describe('CircuitBreaker: failures that happen together', () => {
+  /** A call sent now that fails `ms` later. */
+  const failAfter = (breaker: CircuitBreaker, ms: number) => {
+    const sentAt = performance.now();
+    jest.advanceTimersByTime(ms);
+    breaker.failed(sentAt);
+  };
+
+  it('counts the calls already in flight when a failure is seen as that one failure: one stall never opens it', () => {
+    const breaker = new CircuitBreaker();
+    // A stall: 64 calls sent over 90 ms all time out at once.
     const t0 = performance.now();
-    // A stall times out everything in flight: 64 calls sent over the last 90 ms.
+    jest.advanceTimersByTime(190);
     for (let i = 0; i < 64; i++) breaker.failed(t0 + (i * 90) / 64);
     expect(breaker.state).toBe('closed');
-    // Failures that keep coming, one timeout apart, are consecutive failures.
-    for (let i = 1; i <= 3; i++) breaker.failed(t0 + i * 100);
+    // Calls sent after a failure was seen, failing in turn, are consecutive failures.
+    for (let i = 0; i < 3; i++) failAfter(breaker, 100);
     expect(breaker.state).toBe('closed');
-    breaker.failed(t0 + 400);
+    failAfter(breaker, 100);
     expect(breaker.state).toBe('open');
   });
 
   it('counts afresh after a success', () => {
-    const breaker = new CircuitBreaker(100);
-    const t0 = performance.now();
-    for (let i = 0; i < 4; i++) breaker.failed(t0 + i * 100);
+    const breaker = new CircuitBreaker();
+    for (let i = 0; i < 4; i++) failAfter(breaker, 100);
     breaker.succeeded();
-    breaker.failed(t0 + 350);
-    for (let i = 1; i <= 3; i++) breaker.failed(t0 + 350 + i * 100);
+    for (let i = 0; i < 4; i++) failAfter(breaker, 100);
     expect(breaker.state).toBe('closed');
-    breaker.failed(t0 + 750);
+    failAfter(breaker, 100);
     expect(breaker.state).toBe('open');
   });
 });
