@@ -9,6 +9,7 @@ import { blockKey, stateKey } from '../keys/policy-key.js';
 import { hashTracker, trackerTag } from '../keys/tracker-tag.js';
 import { MemoryRateLimitStore } from '../store/memory/memory-rate-limit-store.js';
 import type { RateLimitStore, StoreCall, StoreReply } from '../store/rate-limit-store.interface.js';
+import { httpExchange } from '../guards/http-exchange.js';
 import { socketAddress } from '../tracking/socket-address.js';
 import { ClientIpNormalizer } from '../tracking/client-ip-normalizer.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -254,10 +255,9 @@ export class RateLimitEngine {
   /** The module's tracker; the default (client IP) answers synchronously, sparing the hot path a tick. */
   private moduleTracker(context: ExecutionContext): string | Promise<string> {
     if (this.options.tracker) return this.options.tracker(context);
-    const type = context.getType();
-    const ip = type === 'http'
-      ? (context.switchToHttp().getRequest() as { ip?: string }).ip
-      : type === 'ws' ? socketAddress(context.switchToWs().getClient()) : undefined;
+    const ip = context.getType() === 'ws'
+      ? socketAddress(context.switchToWs().getClient())
+      : (httpExchange(context)?.request.ip as string | undefined);
     if (ip) return this.clientIps.normalize(ip);
     if (!this.warnedUnknownIp) {
       this.warnedUnknownIp = true;

@@ -1,20 +1,28 @@
-import type { ContextType, HttpException } from '@nestjs/common';
+import type { HttpException } from '@nestjs/common';
 import { RateLimitException } from './rate-limit.exception.js';
 import { RateLimitUnavailableException } from './rate-limit-unavailable.exception.js';
 
-type ErrorClass = new (error: object) => Error;
+type Body = { statusCode: number; message: string };
+type ErrorFactory = (body: Body) => Error;
 
 // Optional peers, loaded only when a denial happens in their context: an HTTP-only app never needs them.
-const OPTIONAL: Partial<Record<ContextType, { module: string; name: string }>> = {
-  ws: { module: '@nestjs/websockets', name: 'WsException' },
-  rpc: { module: '@nestjs/microservices', name: 'RpcException' },
+const OPTIONAL: Record<string, { module: string; build: (module: Record<string, unknown>) => ErrorFactory }> = {
+  ws: { module: '@nestjs/websockets', build: (m) => (body) => new (m.WsException as new (error: object) => Error)(body) },
+  rpc: { module: '@nestjs/microservices', build: (m) => (body) => new (m.RpcException as new (error: object) => Error)(body) },
+  graphql: {
+    module: 'graphql',
+    build: (m) => (body) => {
+      const GraphQLError = m.GraphQLError as new (message: string, options: { extensions: object }) => Error;
+      const code = body.statusCode === 429 ? 'RATE_LIMITED' : 'RATE_LIMITER_UNAVAILABLE';
+      return new GraphQLError(body.message, { extensions: { code, ...body } });
+    },
+  },
 };
 
-async function contextError(type: ContextType): Promise<ErrorClass | undefined> {
+async function contextError(type: string): Promise<ErrorFactory | undefined> {
   const peer = OPTIONAL[type];
   if (!peer) return undefined;
-  const module = (await import(peer.module)) as Record<string, ErrorClass>;
-  return module[peer.name];
+  return peer.build((await import(peer.module)) as Record<string, unknown>);
 }
 
 /**
@@ -31,17 +39,20 @@ function withoutStack<T>(build: () => T): T {
   }
 }
 
-async function inContext(type: ContextType, http: HttpException): Promise<Error> {
-  const ErrorClass = await contextError(type);
-  return ErrorClass ? withoutStack(() => new ErrorClass(http.getResponse() as object)) : http;
+async function inContext(type: string, http: HttpException): Promise<Error> {
+  const build = await contextError(type);
+  return build ? withoutStack(() => build(http.getResponse() as Body)) : http;
 }
 
-/** The 429 of a context: `RateLimitException` over HTTP, `WsException` or `RpcException` elsewhere, same body. */
-export function rateLimitedError(type: ContextType, policy: string, retryAfter: number | null): Promise<Error> {
+/**
+ * The 429 of a context: `RateLimitException` over HTTP; elsewhere `WsException`, `RpcException`
+ * or a `GraphQLError` (`extensions.code` 'RATE_LIMITED'), with the same body.
+ */
+export function rateLimitedError(type: string, policy: string, retryAfter: number | null): Promise<Error> {
   return inContext(type, withoutStack(() => new RateLimitException(policy, retryAfter)));
 }
 
 /** The 503 of `failMode: 'closed'`, in the same shapes. */
-export function unavailableError(type: ContextType, retryAfter: number): Promise<Error> {
+export function unavailableError(type: string, retryAfter: number): Promise<Error> {
   return inContext(type, withoutStack(() => new RateLimitUnavailableException(retryAfter)));
 }

@@ -31,7 +31,8 @@ export class RateLimitGuard implements CanActivate {
     const http = httpExchange(context);
     // The app-wide guard and a hand-bound one see the same request (HTTP) or the same
     // arguments (gateways, microservices): the second one reuses the first one's verdict.
-    const invocation = http ? http.request : context.getArgs();
+    // (A GraphQL operation's fields share its request, but each is its own invocation.)
+    const invocation = http && context.getType() === 'http' ? http.request : context.getArgs();
     const earlier = decided.get(invocation);
     if (earlier) return earlier.allowed;
 
@@ -39,17 +40,18 @@ export class RateLimitGuard implements CanActivate {
     decided.set(invocation, verdict);
     // Headers are written here for admitted requests too: an app-wide interceptor would put an
     // Observable pipeline on every route of the app, limited or not, for the same few header writes.
-    if (http) this.headers.write(http.response, verdict);
+    if (http?.response) this.headers.write(http.response, verdict);
     if (verdict.allowed) return true;
     throw await this.denialError(context, verdict);
   }
 
   /**
    * The error a denial raises: a 429 (or the 503 of a failed-closed store) over HTTP,
-   * `WsException` in gateways, `RpcException` in microservices. Override to raise another.
+   * `WsException` in gateways, `RpcException` in microservices, `GraphQLError` in resolvers.
+   * Override to raise another.
    */
   protected denialError(context: ExecutionContext, verdict: RateLimitVerdict): Promise<Error> {
-    const type = context.getType();
+    const type = context.getType<string>();
     if (verdict.unavailableRetryMs !== undefined) {
       return unavailableError(type, retryAfterSeconds(verdict.unavailableRetryMs)!);
     }

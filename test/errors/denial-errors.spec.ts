@@ -2,14 +2,19 @@ import { describe, expect, it } from '@jest/globals';
 import { HttpException } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { WsException } from '@nestjs/websockets';
+import { GraphQLError } from 'graphql';
 import { rateLimitedError, unavailableError } from '../../lib/errors/context-denial.js';
 
-const bodyOf = (error: Error) => (error instanceof HttpException ? error.getResponse() : (error as WsException | RpcException).getError());
+const bodyOf = (error: Error) => {
+  if (error instanceof GraphQLError) return error.extensions;
+  return error instanceof HttpException ? error.getResponse() : (error as WsException | RpcException).getError();
+};
 
 describe.each([
   ['http', HttpException],
   ['ws', WsException],
   ['rpc', RpcException],
+  ['graphql', GraphQLError],
 ] as const)('denials in a %s context', (type, ErrorClass) => {
   it('carry the 429 and 503 bodies, and no stack trace (an expected answer, not a fault)', async () => {
     const limit = Error.stackTraceLimit;
@@ -17,8 +22,10 @@ describe.each([
     const unavailable = await unavailableError(type, 2);
 
     expect(denied).toBeInstanceOf(ErrorClass);
-    expect(bodyOf(denied)).toEqual({ statusCode: 429, message: 'Too Many Requests', policy: 'per-minute', retryAfter: 7 });
-    expect(bodyOf(unavailable)).toEqual({ statusCode: 503, message: 'Rate limiter unavailable', retryAfter: 2 });
+    // GraphQL errors carry the body in their extensions, under a code.
+    const code = (value: string) => (type === 'graphql' ? { code: value } : {});
+    expect(bodyOf(denied)).toEqual({ ...code('RATE_LIMITED'), statusCode: 429, message: 'Too Many Requests', policy: 'per-minute', retryAfter: 7 });
+    expect(bodyOf(unavailable)).toEqual({ ...code('RATE_LIMITER_UNAVAILABLE'), statusCode: 503, message: 'Rate limiter unavailable', retryAfter: 2 });
     for (const error of [denied, unavailable]) expect(error.stack ?? '').not.toMatch(/\n\s+at /);
     // The limit is restored: other errors keep their stacks.
     expect(Error.stackTraceLimit).toBe(limit);
