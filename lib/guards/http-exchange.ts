@@ -20,7 +20,8 @@ export function httpExchange(context: ExecutionContext): HttpExchange | undefine
     return { request: http.getRequest(), response: http.getResponse() };
   }
   if (type !== 'graphql') return undefined;
-  const request = (context.getArgByIndex<GraphqlContext>(2))?.req;
+  const graphql = context.getArgByIndex<GraphqlContext>(2);
+  const request = graphql?.req;
   if (typeof request !== 'object' || request === null) return undefined;
-  return { request, response: context.getArgByIndex<NonNullable<GraphqlContext>>(2).res ?? request.res };
+  return { request, response: graphql!.res ?? request.res };
 }
