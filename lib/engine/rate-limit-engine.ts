@@ -9,7 +9,7 @@ import { blockKey, stateKey } from '../keys/policy-key.js';
 import { hashTracker, trackerTag } from '../keys/tracker-tag.js';
 import { MemoryRateLimitStore } from '../store/memory/memory-rate-limit-store.js';
 import type { RateLimitStore, StoreCall, StoreReply } from '../store/rate-limit-store.interface.js';
-import { httpExchange } from '../guards/http-exchange.js';
+import { httpRequest } from '../guards/http-exchange.js';
 import { socketAddress } from '../tracking/socket-address.js';
 import { ClientIpNormalizer } from '../tracking/client-ip-normalizer.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -257,7 +257,7 @@ export class RateLimitEngine {
     if (this.options.tracker) return this.options.tracker(context);
     const ip = context.getType() === 'ws'
       ? socketAddress(context.switchToWs().getClient())
-      : (httpExchange(context)?.request.ip as string | undefined);
+      : (httpRequest(context)?.ip as string | undefined);
     if (ip) return this.clientIps.normalize(ip);
     if (!this.warnedUnknownIp) {
       this.warnedUnknownIp = true;

@@ -7,21 +7,22 @@ export interface HttpExchange {
   response: unknown;
 }
 
-type GraphqlContext = { req?: Record<PropertyKey, unknown>; res?: unknown } | undefined;
+type Request = Record<PropertyKey, unknown>;
+type GraphqlContext = { req?: Request; res?: unknown } | undefined;
 
-/**
- * An HTTP route's request and response, or a GraphQL resolver's: the `req` of its context
- * (where the GraphQL drivers put it) and `res`, else Express's `req.res`.
- */
-export function httpExchange(context: ExecutionContext): HttpExchange | undefined {
+/** The HTTP request behind a context: an HTTP route's, or the `req` a GraphQL driver puts in a resolver's context. */
+export function httpRequest(context: ExecutionContext): Request | undefined {
   const type = context.getType<string>();
-  if (type === 'http') {
-    const http = context.switchToHttp();
-    return { request: http.getRequest(), response: http.getResponse() };
-  }
+  if (type === 'http') return context.switchToHttp().getRequest<Request>();
   if (type !== 'graphql') return undefined;
-  const graphql = context.getArgByIndex<GraphqlContext>(2);
-  const request = graphql?.req;
-  if (typeof request !== 'object' || request === null) return undefined;
-  return { request, response: graphql!.res ?? request.res };
+  const request = context.getArgByIndex<GraphqlContext>(2)?.req;
+  return typeof request === 'object' && request !== null ? request : undefined;
+}
+
+/** The request and response of `httpRequest`: a resolver's response is its context's `res`, else Express's `req.res`. */
+export function httpExchange(context: ExecutionContext): HttpExchange | undefined {
+  const request = httpRequest(context);
+  if (!request) return undefined;
+  if (context.getType() === 'http') return { request, response: context.switchToHttp().getResponse() };
+  return { request, response: context.getArgByIndex<NonNullable<GraphqlContext>>(2).res ?? request.res };
 }
