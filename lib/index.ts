@@ -27,5 +27,6 @@ export type {
   EnforcementMode,
   ContextValue,
   Tracker,
+  TrackerValue,
 } from './interfaces/rate-limit-policy.interface.js';
 export type { RateLimitDecision, RateLimitEvent, RateLimitOutcome } from './interfaces/rate-limit-decision.interface.js';

@@ -1,7 +1,8 @@
 import type { RateLimitDecision } from '../interfaces/rate-limit-decision.interface.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { StoreCall, StoreVerdict } from '../store/rate-limit-store.interface.js';
 
-/** The outcome of one request's decision, kept on the request for the header writer. */
+/** The outcome of one request's decision, kept for the request by the guard. */
 export interface RateLimitVerdict {
   readonly allowed: boolean;
   readonly policies: readonly CompiledPolicy[];
@@ -9,4 +10,14 @@ export interface RateLimitVerdict {
   readonly decisions: readonly RateLimitDecision[];
   /** Set when the store failed under `failMode: 'closed'`: ms until it is tried again. */
   readonly unavailableRetryMs?: number;
+}
+
+/** A store's verdict in the public shape: each result named by its policy, with the limit it was decided under. */
+export function toVerdict(policies: readonly CompiledPolicy[], calls: readonly StoreCall[], store: StoreVerdict): RateLimitVerdict {
+  const decisions: RateLimitDecision[] = new Array(policies.length);
+  for (let i = 0; i < policies.length; i++) {
+    const { allowed, remaining, resetMs, retryAfterMs } = store.results[i];
+    decisions[i] = { allowed, policy: policies[i].name, limit: calls[i].limit, remaining, resetMs, retryAfterMs };
+  }
+  return { allowed: store.allowed, policies, decisions };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { APP_GUARD, DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { RATE_LIMIT_GLOBAL_GUARD } from '../rate-limit.constants.js';
 import { configError } from '../errors/rate-limit-config.error.js';
 import { RateLimitGuard } from '../guards/rate-limit.guard.js';
@@ -9,6 +9,10 @@ import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js
 const GUARDS = '__guards__';
 
 type Handler = object;
+
+/** `RateLimitGuard`, a subclass of it, or an instance of either. */
+const isRateLimitGuard = (guard: unknown) =>
+  guard === RateLimitGuard || guard instanceof RateLimitGuard || (typeof guard === 'function' && guard.prototype instanceof RateLimitGuard);
 
 /**
  * At start-up: compiles every handler's policies (so bad input fails before the first request),
@@ -26,10 +30,16 @@ export class RateLimitExplorer implements OnModuleInit {
     @Inject(RATE_LIMIT_GLOBAL_GUARD) private readonly globalGuard: boolean,
   ) {}
 
+  /** Whether a `RateLimitGuard` (or a subclass) guards every handler: ours, or one the app registers as `APP_GUARD`. */
+  private appWide = false;
+
   onModuleInit(): void {
     this.refuseSecondImport();
+    const providers = this.discovery.getProviders();
+    // Nest keeps each APP_GUARD provider under a token of its own, `APP_GUARD (UUID: ...)`.
+    this.appWide = this.globalGuard || providers.some((w) => typeof w.token === 'string' && w.token.startsWith(APP_GUARD) && isRateLimitGuard(w.metatype));
     for (const wrapper of this.discovery.getControllers()) this.explore(wrapper.metatype, true);
-    for (const wrapper of this.discovery.getProviders()) {
+    for (const wrapper of providers) {
       if (wrapper.metatype && wrapper.instance && !wrapper.isAlias) this.explore(wrapper.metatype, false);
     }
   }
@@ -53,7 +63,7 @@ export class RateLimitExplorer implements OnModuleInit {
       const own = this.registry.hasOwnPolicies(classRef, handler);
       if (!controller && !own) continue;
       this.registry.forHandler(classRef, handler);
-      if (own && !this.globalGuard && !this.guarded(classRef, handler)) {
+      if (own && !this.appWide && !this.guarded(classRef, handler)) {
         throw configError(
           `${classRef.name}.${name}`,
           'has @RateLimit but no RateLimitGuard reaches it: globalGuard is false, so add @UseGuards(RateLimitGuard) to the handler or its class',
@@ -64,8 +74,6 @@ export class RateLimitExplorer implements OnModuleInit {
 
   private guarded(classRef: object, handler: Handler): boolean {
     const guards = [...(Reflect.getMetadata(GUARDS, classRef) ?? []), ...(Reflect.getMetadata(GUARDS, handler) ?? [])];
-    return guards.some(
-      (guard) => guard === RateLimitGuard || guard instanceof RateLimitGuard || (typeof guard === 'function' && guard.prototype instanceof RateLimitGuard),
-    );
+    return guards.some(isRateLimitGuard);
   }
 }

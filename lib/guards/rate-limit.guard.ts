@@ -1,10 +1,11 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { RateLimitEngine } from '../engine/rate-limit-engine.js';
+import type { Tracker } from '../interfaces/rate-limit-policy.interface.js';
 import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
-import { rateLimitedError, unavailableError } from '../errors/context-denial.js';
+import { rateLimitedError, unavailableError } from '../contexts/context-errors.js';
+import { httpExchange } from '../contexts/http-exchange.js';
 import { denyingDecision, RateLimitHeaderWriter, retryAfterSeconds } from '../headers/rate-limit-header-writer.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
-import { httpExchange } from './http-exchange.js';
 
 /**
  * Verdicts by HTTP request, or by argument list for gateways and microservices; shared by every
@@ -16,13 +17,18 @@ const decided = new WeakMap<object, RateLimitVerdict>();
 /**
  * Decides each request through the store. Registered app-wide by default; binding it again
  * with `@UseGuards` never charges a request twice.
+ *
+ * Subclass it to change how clients are told apart (`getTracker`) or what a denial raises
+ * (`denialError`); register the subclass with `globalGuard: false` as `APP_GUARD` or with `@UseGuards`.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
+  private readonly tracker = (context: ExecutionContext) => this.getTracker(context);
+
   constructor(
-    private readonly registry: RateLimitPolicyRegistry,
-    private readonly engine: RateLimitEngine,
-    private readonly headers: RateLimitHeaderWriter,
+    protected readonly registry: RateLimitPolicyRegistry,
+    protected readonly engine: RateLimitEngine,
+    protected readonly headers: RateLimitHeaderWriter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -36,13 +42,22 @@ export class RateLimitGuard implements CanActivate {
     const earlier = decided.get(invocation);
     if (earlier) return earlier.allowed;
 
-    const verdict = await this.engine.decide(context, policies);
+    const verdict = await this.engine.decide(context, policies, this.tracker);
     decided.set(invocation, verdict);
     // Headers are written here for admitted requests too: an app-wide interceptor would put an
     // Observable pipeline on every route of the app, limited or not, for the same few header writes.
     if (http?.response) this.headers.write(http.response, verdict);
     if (verdict.allowed) return true;
     throw await this.denialError(context, verdict);
+  }
+
+  /**
+   * The tracker of policies that have none of their own: by default the module's `tracker`
+   * option, else the client's address. Return `undefined` (or `null`) for the client's address;
+   * throw an `HttpException` to answer with it (say, a 401 when an API key is missing).
+   */
+  protected getTracker(context: ExecutionContext): ReturnType<Tracker> {
+    return this.engine.moduleTracker(context);
   }
 
   /**

@@ -10,12 +10,13 @@ export interface RateLimitDecision {
   retryAfterMs: number | null;
 }
 
-export type RateLimitOutcome = 'allowed' | 'denied' | 'failed';
+/** `failed`: the store gave no verdict (see `failMode`); `error`: the request's own `tracker`, `limit` or `cost` function failed. */
+export type RateLimitOutcome = 'allowed' | 'denied' | 'failed' | 'error';
 
 export interface RateLimitEvent {
   outcome: RateLimitOutcome;
   policy: string;
-  /** SHA-256-derived tag of the tracker value; never the raw value. */
+  /** SHA-256-derived tag of the tracker value; never the raw value. Empty for `error`. */
   key: string;
   latencyMs: number;
   decision?: RateLimitDecision;

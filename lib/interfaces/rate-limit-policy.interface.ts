@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { RateLimitAlgorithm } from '../algorithms/algorithm-table.js';
 
-export type RateLimitAlgorithm = 'fixed-window' | 'sliding-window' | 'sliding-log' | 'token-bucket' | 'gcra';
+export type { RateLimitAlgorithm };
 
 /** A duration in ms, or a string such as `'500ms'`, `'30s'`, `'15m'`, `'1h'`, `'1d'`. */
 export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
@@ -11,7 +12,9 @@ export type EnforcementMode = 'enforce' | 'shadow';
 /** Resolves a value from the request being decided (tiers, weighted cost). */
 export type ContextValue<T> = T | ((context: ExecutionContext) => T | Promise<T>);
 
-export type Tracker = (context: ExecutionContext) => string | Promise<string>;
+/** Tells clients apart; `undefined` or `null` from the module's tracker means the client's address. */
+export type Tracker = (context: ExecutionContext) => TrackerValue | Promise<TrackerValue>;
+export type TrackerValue = string | undefined | null;
 
 export interface RateLimitPolicy {
   algorithm?: RateLimitAlgorithm;
@@ -27,7 +30,7 @@ export interface RateLimitPolicy {
   /** Shares one budget across every route that names it. */
   bucket?: string;
   /** Tracker of this policy; returning `undefined` falls back to the module's. */
-  tracker?: (context: ExecutionContext) => string | undefined | Promise<string | undefined>;
+  tracker?: Tracker;
   /** After a denial, deny this key for this long. */
   blockFor?: Duration;
   failMode?: FailMode;

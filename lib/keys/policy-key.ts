@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { AlgorithmCode } from '../store/rate-limit-store.interface.js';
-
-const ALGORITHM_LETTER: Record<AlgorithmCode, string> = { 1: 'f', 2: 'w', 3: 'l', 4: 't', 5: 'g' };
+import type { AlgorithmSpec } from '../algorithms/algorithm-table.js';
 
 /**
  * The `id` part of a key: the algorithm's letter (so a policy that changes algorithm never meets
  * its old state) and 48 bits of a hash of the budget's scope and the policy's name.
  */
-export function policyId(algorithm: AlgorithmCode, scope: string, name: string): string {
+export function policyId(algorithm: AlgorithmSpec, scope: string, name: string): string {
   const digest = createHash('sha256').update(`${scope}\n${name}`).digest('base64url');
-  return ALGORITHM_LETTER[algorithm] + digest.slice(0, 8);
+  return algorithm.letter + digest.slice(0, 8);
 }
 
 /** `<prefix>:{<tag>}:<id>`: every key of one tracker shares a Cluster hash slot. */

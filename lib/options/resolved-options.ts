@@ -1,4 +1,3 @@
-import type { ExecutionContext } from '@nestjs/common';
 import type {
   HeaderStyle,
   RateLimitModuleOptions,
@@ -81,7 +80,7 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
     policies: options.policies ?? [],
     defaults: options.defaults ?? {},
     keyPrefix: options.keyPrefix ?? 'rl',
-    tracker: optionalFunction<(context: ExecutionContext) => string>('tracker', options.tracker),
+    tracker: optionalFunction<Tracker>('tracker', options.tracker),
     ipv6Prefix: integer('ipv6Prefix', options.ipv6Prefix, 1, 128, 64),
     failMode: oneOf('failMode', options.failMode, ['open', 'closed', 'local'], 'open'),
     timeout: integer('timeout', options.timeout, 1, 60_000, 100),

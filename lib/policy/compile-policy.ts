@@ -1,8 +1,7 @@
-import type { RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
+import type { EnforcementMode, FailMode, RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
 import { configError, describeValue } from '../errors/rate-limit-config.error.js';
-import type { ResolvedOptions } from '../options/resolved-options.js';
 import { policyId } from '../keys/policy-key.js';
-import { ALGORITHM_CODES } from '../store/rate-limit-store.interface.js';
+import { ALGORITHM_TABLE, algorithmNamed } from '../algorithms/algorithm-table.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { parseDuration } from './parse-duration.js';
 import { checkLimitRange } from './limit-range.js';
@@ -11,7 +10,13 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const FIELDS = new Set([
   'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode',
 ]);
-const BUCKET_ALGORITHMS = new Set(['token-bucket', 'gcra']);
+
+/** What a policy inherits from the module's options. */
+export interface PolicyDefaults {
+  defaults: Partial<RateLimitPolicy>;
+  failMode: FailMode;
+  mode: EnforcementMode;
+}
 
 export const policyName = (policy: Partial<RateLimitPolicy>) => policy.name ?? 'default';
 
@@ -21,7 +26,7 @@ export const policyName = (policy: Partial<RateLimitPolicy>) => policy.name ?? '
  */
 export function compilePolicy(
   raw: RateLimitPolicy,
-  options: ResolvedOptions,
+  options: PolicyDefaults,
   scope: string,
   where: string,
 ): CompiledPolicy {
@@ -35,10 +40,9 @@ export function compilePolicy(
     if (!FIELDS.has(field)) throw fail(field, `is not a policy field; known fields: ${[...FIELDS].join(', ')}`, raw[field as keyof RateLimitPolicy]);
   }
   if (typeof name !== 'string' || !NAME.test(name)) throw fail('name', `must match ${NAME.source}`, name);
-  const algorithm = policy.algorithm ?? 'fixed-window';
-  const code = ALGORITHM_CODES[algorithm];
-  if (!Object.hasOwn(ALGORITHM_CODES, algorithm)) {
-    throw fail('algorithm', `must be one of ${Object.keys(ALGORITHM_CODES).map((a) => `'${a}'`).join(', ')}`, algorithm);
+  const spec = algorithmNamed(policy.algorithm ?? 'fixed-window');
+  if (!spec) {
+    throw fail('algorithm', `must be one of ${ALGORITHM_TABLE.map((a) => `'${a.name}'`).join(', ')}`, policy.algorithm);
   }
   const windowMs = parseDuration(policy.window);
   if (windowMs === undefined) {
@@ -52,11 +56,14 @@ export function compilePolicy(
     throw fail('cost', 'must be an integer >= 0 or a function of the request', cost);
   }
   if (burst !== undefined) {
-    if (!BUCKET_ALGORITHMS.has(algorithm)) throw fail('burst', "applies only to 'token-bucket' and 'gcra'", burst);
+    if (spec.kind !== 'bucket') {
+      const buckets = ALGORITHM_TABLE.filter((a) => a.kind === 'bucket').map((a) => `'${a.name}'`);
+      throw fail('burst', `applies only to ${buckets.join(' and ')}`, burst);
+    }
     if (!(Number.isInteger(burst) && burst >= 1)) throw fail('burst', 'must be an integer >= 1', burst);
   }
   if (typeof limit === 'number') {
-    const problem = checkLimitRange(code, limit, windowMs, burst ?? limit);
+    const problem = checkLimitRange(spec, limit, windowMs, burst ?? limit);
     if (problem) throw fail('limit', problem, limit);
   }
   const blockForMs = policy.blockFor === undefined ? 0 : parseDuration(policy.blockFor);
@@ -72,8 +79,8 @@ export function compilePolicy(
 
   return {
     name,
-    algorithm,
-    code,
+    algorithm: spec.name,
+    spec,
     windowMs,
     limit: limit as CompiledPolicy['limit'],
     cost: cost ?? 1,
@@ -83,7 +90,7 @@ export function compilePolicy(
     shadow: mode === 'shadow',
     tracker: policy.tracker,
     bucket: policy.bucket,
-    id: policyId(code, policy.bucket === undefined ? scope : `bucket:${policy.bucket}`, name),
+    id: policyId(spec, policy.bucket === undefined ? scope : `bucket:${policy.bucket}`, name),
     where,
   };
 }

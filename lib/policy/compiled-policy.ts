@@ -1,16 +1,11 @@
-import type {
-  ContextValue,
-  FailMode,
-  RateLimitAlgorithm,
-  RateLimitPolicy,
-} from '../interfaces/rate-limit-policy.interface.js';
-import type { AlgorithmCode } from '../store/rate-limit-store.interface.js';
+import type { AlgorithmSpec, RateLimitAlgorithm } from '../algorithms/algorithm-table.js';
+import type { ContextValue, FailMode, RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
 
 /** A validated policy bound to its budget: everything the hot path needs, computed once. */
 export interface CompiledPolicy {
   readonly name: string;
   readonly algorithm: RateLimitAlgorithm;
-  readonly code: AlgorithmCode;
+  readonly spec: AlgorithmSpec;
   readonly windowMs: number;
   readonly limit: ContextValue<number>;
   readonly cost: ContextValue<number>;

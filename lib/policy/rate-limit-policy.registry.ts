@@ -62,6 +62,11 @@ export class RateLimitPolicyRegistry {
     return [...chosen.values()].map((policy) => this.register(compilePolicy(policy, this.options, scope, where)));
   }
 
+  /**
+   * Adds one level's policies (module, class, handler) over the levels above it. The level's
+   * skip removes its own policies and those above: `@SkipRateLimit()` with `@RateLimit` on one
+   * handler leaves it unlimited; a name skips that name at this level and above.
+   */
   private apply(chosen: Map<string, RateLimitPolicy>, policies: RateLimitPolicy[] | undefined, skip: Skip, where: string) {
     if (skip === true) chosen.clear();
     else skip?.forEach((name) => chosen.delete(name));
@@ -72,6 +77,7 @@ export class RateLimitPolicyRegistry {
         throw configError(where, `two policies are named "${name}"; give each policy of a route its own name`);
       }
       seen.add(name);
+      if (skip === true || skip?.includes(name)) continue;
       chosen.set(name, policy);
     }
   }

@@ -1,13 +1,4 @@
-/** Algorithm codes shared with the Lua script (`lua/decide.lua`). */
-export const ALGORITHM_CODES = {
-  'fixed-window': 1,
-  'sliding-window': 2,
-  'sliding-log': 3,
-  'token-bucket': 4,
-  gcra: 5,
-} as const;
-
-export type AlgorithmCode = (typeof ALGORITHM_CODES)[keyof typeof ALGORITHM_CODES];
+import type { AlgorithmCode } from '../algorithms/algorithm-table.js';
 
 /** One policy of one decision, fully resolved: what the store needs and nothing else. */
 export interface StoreCall {
@@ -24,15 +15,25 @@ export interface StoreCall {
   shadow: boolean;
 }
 
-/**
- * The reply of `decide`, flat and integer-only exactly as the Lua script returns it:
- * `[allowed, ...per call: allowed, remaining, resetMs, retryAfterMs]`, retryAfterMs -1 meaning never.
- */
-export type StoreReply = number[];
+/** What the store decided for one policy of a request. */
+export interface PolicyResult {
+  allowed: boolean;
+  remaining: number;
+  resetMs: number;
+  /** Ms until the same cost passes: 0 if allowed, `null` if it never can. */
+  retryAfterMs: number | null;
+}
+
+/** What the store decided for one request: admitted iff every non-shadow policy admitted. */
+export interface StoreVerdict {
+  allowed: boolean;
+  /** One per call, in order. */
+  results: PolicyResult[];
+}
 
 export interface RateLimitStore {
   /** Decides all calls atomically: charges only if every non-shadow call admits. */
-  decide(calls: readonly StoreCall[], nowUs?: number): Promise<StoreReply>;
+  decide(calls: readonly StoreCall[]): Promise<StoreVerdict>;
   /** Deletes the state (and block) keys. */
   reset(keys: readonly string[]): Promise<void>;
   /** False while the store cannot answer right now (for example Redis disconnected). */

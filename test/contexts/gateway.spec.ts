@@ -16,6 +16,12 @@ class ChatGateway {
   say() {
     return { event: 'said', data: 'ok' };
   }
+
+  @SubscribeMessage('broken')
+  @RateLimit({ limit: 2, window: '1h', tracker: () => { throw new Error('SECRET tracker detail'); } })
+  broken() {
+    return { event: 'said', data: 'admitted' };
+  }
 }
 
 @WebSocketGateway()
@@ -34,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => redis.destroy());
 
 /** Sends `count` messages on one connection and collects one reply per message. */
-async function converse(url: string, count: number): Promise<unknown[]> {
+async function converse(url: string, count: number, event = 'say'): Promise<unknown[]> {
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const replies: unknown[] = [];
@@ -44,7 +50,7 @@ async function converse(url: string, count: number): Promise<unknown[]> {
       if (replies.length === count) resolve();
     }),
   );
-  for (let i = 0; i < count; i++) socket.send(JSON.stringify({ event: 'say', data: i }));
+  for (let i = 0; i < count; i++) socket.send(JSON.stringify({ event, data: i }));
   await done;
   socket.close();
   return replies;
@@ -68,6 +74,9 @@ describe('a WebSocket gateway', () => {
         { event: 'said', data: 'ok' },
         { event: 'exception', data: { statusCode: 429, message: 'Too Many Requests', policy: 'default', retryAfter: expect.any(Number) } },
       ]);
+      // A failing tracker never admits, and tells the client nothing of its cause.
+      const broken = await converse(`ws://127.0.0.1:${port}`, 3, 'broken');
+      expect(broken).toEqual(Array(3).fill({ event: 'exception', data: { status: 'error', message: 'Internal server error' } }));
     } finally {
       await app.close();
     }

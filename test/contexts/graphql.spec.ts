@@ -23,6 +23,12 @@ class GreetingResolver {
   open() {
     return 'open';
   }
+
+  @Query('broken')
+  @RateLimit({ name: 'broken', limit: 5, window: '1h', cost: () => NaN })
+  broken() {
+    return 'admitted';
+  }
 }
 
 interface GraphqlBody {
@@ -38,7 +44,7 @@ beforeAll(async () => {
   app = await startApp('express', {
     imports: [
       RateLimitModule.forRoot({ redis: redis.url, timeout: 5_000, tracker: (ctx) => ctx.getArgByIndex<{ req: { headers: Record<string, string> } }>(2).req.headers['x-client'] }),
-      GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs: 'type Query { hello: String, rare: String, open: String }' }),
+      GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs: 'type Query { hello: String, rare: String, open: String, broken: String }' }),
     ],
     providers: [GreetingResolver],
   });
@@ -87,5 +93,12 @@ describe('a GraphQL resolver (Apollo on Express)', () => {
     expect(second.body.errors?.map((e) => [e.path, e.extensions.code, e.extensions.policy])).toEqual([[['rare'], 'RATE_LIMITED', 'rare']]);
     // `hello` was charged once per operation: its 2 units are spent.
     expect((await query('lin', 'hello')).body.errors?.[0].extensions.policy).toBe('hello');
+  });
+
+  it("a cost function that returns NaN is a GraphQLError with code INTERNAL_SERVER_ERROR, never an admission", async () => {
+    const res = await query('ada', 'broken open');
+    expect(res.body.data).toEqual({ broken: null, open: 'open' });
+    expect(res.body.errors?.map((e) => [e.path, e.message, e.extensions.code])).toEqual([[['broken'], 'Internal server error', 'INTERNAL_SERVER_ERROR']]);
+    expect(JSON.stringify(res.body)).not.toMatch(/NaN|cost|stack/i);
   });
 });

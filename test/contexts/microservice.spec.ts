@@ -19,6 +19,12 @@ class MathController {
   sum(@Payload() data: SumRequest) {
     return data.a + data.b;
   }
+
+  @MessagePattern('broken')
+  @RateLimit({ limit: 2, window: '1h', tracker: () => { throw new Error('SECRET tracker detail'); } })
+  broken() {
+    return 'admitted';
+  }
 }
 
 let redis: RedisServer;
@@ -51,5 +57,11 @@ describe('a microservice message handler', () => {
     expect(await sum('ada')).toBe(3);
     await expect(sum('ada')).rejects.toEqual({ statusCode: 429, message: 'Too Many Requests', policy: 'default', retryAfter: 1800 });
     expect(await sum('grace')).toBe(3);
+  });
+
+  it("a failing tracker is an RpcException { status: 'error' } with nothing of its cause, never an admission", async () => {
+    for (let i = 0; i < 3; i++) {
+      await expect(firstValueFrom(client.send<string>('broken', {}))).rejects.toEqual({ status: 'error', message: 'Internal server error' });
+    }
   });
 });

@@ -3,7 +3,7 @@ import { HttpException } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { WsException } from '@nestjs/websockets';
 import { GraphQLError } from 'graphql';
-import { rateLimitedError, unavailableError } from '../../lib/errors/context-denial.js';
+import { rateLimitedError, unavailableError } from '../../lib/contexts/context-errors.js';
 
 const bodyOf = (error: Error) => {
   if (error instanceof GraphQLError) return error.extensions;

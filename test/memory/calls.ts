@@ -1,7 +1,9 @@
-import { ALGORITHM_CODES, type StoreCall } from '../../lib/store/rate-limit-store.interface.js';
+import { ALGORITHM_TABLE, type RateLimitAlgorithm } from '../../lib/algorithms/algorithm-table.js';
+import type { StoreCall, StoreVerdict } from '../../lib/store/rate-limit-store.interface.js';
 
-export type AlgorithmName = keyof typeof ALGORITHM_CODES;
-export const ALGORITHMS = Object.keys(ALGORITHM_CODES) as AlgorithmName[];
+export type AlgorithmName = RateLimitAlgorithm;
+export const ALGORITHMS: AlgorithmName[] = ALGORITHM_TABLE.map((spec) => spec.name);
+const CODES = new Map(ALGORITHM_TABLE.map((spec) => [spec.name, spec.code]));
 /** A realistic epoch in µs (November 2023). */
 export const T0 = 1_700_000_000_000_000;
 
@@ -10,7 +12,7 @@ export function call(algorithm: AlgorithmName, over: Partial<Omit<StoreCall, 'al
   const key = over.key ?? `t:${algorithm}`;
   const blockForMs = over.blockForMs ?? 0;
   return {
-    algorithm: ALGORITHM_CODES[algorithm],
+    algorithm: CODES.get(algorithm)!,
     limit: 5,
     windowMs: 10_000,
     burst: over.burst ?? over.limit ?? 5,
@@ -22,3 +24,18 @@ export function call(algorithm: AlgorithmName, over: Partial<Omit<StoreCall, 'al
     blockKey: blockForMs > 0 ? `${key}:b` : undefined,
   };
 }
+
+/** A verdict as one flat row, compact to assert: allowed, then per call allowed, remaining, resetMs, retryAfterMs (-1: never). */
+export function flat(verdict: StoreVerdict): number[] {
+  const row = [verdict.allowed ? 1 : 0];
+  for (const r of verdict.results) row.push(r.allowed ? 1 : 0, r.remaining, r.resetMs, r.retryAfterMs ?? -1);
+  return row;
+}
+
+/** A store that decides on a caller's clock (both stores do, for tests). */
+export interface ClockedStore {
+  decideAt(calls: readonly StoreCall[], nowUs: number): Promise<StoreVerdict>;
+}
+
+/** Decides at `nowUs` (0: the store's own clock, and batched like any request) and returns the flat row. */
+export const decideFlat = async (store: ClockedStore, calls: readonly StoreCall[], nowUs = 0) => flat(await store.decideAt(calls, nowUs));

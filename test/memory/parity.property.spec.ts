@@ -5,7 +5,7 @@ import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-s
 import type { StoreCall } from '../../lib/store/rate-limit-store.interface.js';
 import { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
 import { RedisServer } from '../support/redis-server.js';
-import { ALGORITHMS, T0, call, type AlgorithmName } from './calls.js';
+import { ALGORITHMS, T0, call, type AlgorithmName, decideFlat } from './calls.js';
 
 // Sequences per algorithm; RATE_LIMIT_PARITY_RUNS raises it for a long run (the time limit
 // of each test follows: some 5-10 ms a sequence on a 2-core machine).
@@ -234,10 +234,10 @@ it.each(ALGORITHMS)('memory store and Lua agree number for number: %s first', as
         if (ahead && i < ahead.steps) now = start + ahead.us;
         else now = (i === (ahead?.steps ?? 0) ? start : now) + advanceUs(steps[i].advance, policies, batches[i - 1], steps[i - 1]);
         const calls = callsOf(policies, steps[i]);
-        batches.push({ now, calls, reply: await memory.decide(calls, now) });
+        batches.push({ now, calls, reply: await decideFlat(memory, calls, now) });
       }
       await client.flushall();
-      const replies = batches.map((b) => redisStore.decide(b.calls, b.now));
+      const replies = batches.map((b) => decideFlat(redisStore, b.calls, b.now));
       await frozen.exec();
       const fromRedis = await Promise.all(replies);
       batches.forEach(({ reply }, step) => {

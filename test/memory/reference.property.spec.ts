@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-store.js';
-import { ALGORITHMS, T0, call, type AlgorithmName } from './calls.js';
+import { ALGORITHMS, T0, call, type AlgorithmName, decideFlat } from './calls.js';
 
 // First-principles checks of what the algorithms promise, on traces of one client. The memory
 // store stands for both engines: parity.property.spec.ts shows it replies as the Lua does.
@@ -77,7 +77,7 @@ async function run(algorithm: AlgorithmName, p: Policy, start: number, steps: St
     const probing = s.probe !== 'none' && last !== undefined && !last.allowed && last.retryMs > 0;
     us = probing ? last.us + (last.retryMs - (s.probe === 'before-retry' ? 1 : 0)) * 1000 : us + s.dtUs;
     const cost = probing ? last.cost : s.cost;
-    const [, allowed, remaining, resetMs, retryMs] = await store.decide([call(algorithm, { ...p, cost })], us);
+    const [, allowed, remaining, resetMs, retryMs] = await decideFlat(store, [call(algorithm, { ...p, cost })], us);
     events.push({ us, ms: Math.floor(us / 1000), cost, allowed: allowed === 1, remaining, resetMs, retryMs, probe: probing ? s.probe : 'none' });
   }
   return events;

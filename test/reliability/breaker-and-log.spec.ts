@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { Logger } from '@nestjs/common';
 import { CircuitBreaker } from '../../lib/engine/circuit-breaker.js';
-import { FailureLog } from '../../lib/engine/failure-log.js';
+import { FailureLog } from '../../lib/support/failure-log.js';
 import { DecisionTimeoutError, withTimeout } from '../../lib/engine/with-timeout.js';
 import { RedisServer } from '../support/redis-server.js';
 

@@ -1,4 +1,5 @@
-import type { AlgorithmCode, RateLimitStore, StoreCall, StoreReply } from '../rate-limit-store.interface.js';
+import { ALGORITHM_TABLE, type RateLimitAlgorithm } from '../../algorithms/algorithm-table.js';
+import type { PolicyResult, RateLimitStore, StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
 import type { Algorithm, Verdict } from './algorithm.js';
 import { fixedWindow } from './fixed-window.js';
 import { gcra } from './gcra.js';
@@ -12,13 +13,16 @@ export interface MemoryRateLimitStoreOptions {
   maxKeys?: number;
 }
 
-const ALGORITHMS: Record<AlgorithmCode, Algorithm> = {
-  1: fixedWindow,
-  2: slidingWindow,
-  3: slidingLog,
-  4: tokenBucket,
-  5: gcra,
+const MODULES: Record<RateLimitAlgorithm, Algorithm> = {
+  'fixed-window': fixedWindow,
+  'sliding-window': slidingWindow,
+  'sliding-log': slidingLog,
+  'token-bucket': tokenBucket,
+  gcra,
 };
+/** The modules by the code a store call carries. */
+const ALGORITHMS: Algorithm[] = [];
+for (const spec of ALGORITHM_TABLE) ALGORITHMS[spec.code] = MODULES[spec.name];
 
 /** Wall-clock µs like Redis TIME, but advancing with the monotonic clock once the process starts. */
 const nowMicros = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -47,8 +51,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return true;
   }
 
-  // Async only for the interface: the body never awaits, so a decision is atomic.
-  async decide(calls: readonly StoreCall[], nowUs = 0): Promise<StoreReply> {
+  decide(calls: readonly StoreCall[]): Promise<StoreVerdict> {
+    return this.decideAt(calls, 0);
+  }
+
+  /**
+   * `decide` on a clock of the caller's (µs; 0: this process's clock), for tests.
+   * Async only for the interface: the body never awaits, so a decision is atomic.
+   */
+  async decideAt(calls: readonly StoreCall[], nowUs: number): Promise<StoreVerdict> {
     const now = nowUs || nowMicros();
     const nowMs = Math.floor(now / 1000);
     const table = this.table;
@@ -75,7 +86,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       verdicts.push(v);
     }
 
-    const reply: StoreReply = [allAllowed ? 1 : 0];
+    const results: PolicyResult[] = new Array(calls.length);
     calls.forEach((call, i) => {
       const v = verdicts[i];
       const charge = allAllowed && v.ok && call.cost !== 0;
@@ -92,9 +103,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
         remaining = 0;
         resetMs = Math.max(resetMs, v.block);
       }
-      reply.push(v.ok ? 1 : 0, remaining, resetMs, v.retry);
+      results[i] = { allowed: v.ok, remaining, resetMs, retryAfterMs: v.retry === -1 ? null : v.retry };
     });
-    return reply;
+    return { allowed: allAllowed, results };
   }
 
   async reset(keys: readonly string[]): Promise<void> {

@@ -1,6 +1,6 @@
-import type { StoreCall, StoreReply } from '../rate-limit-store.interface.js';
+import type { PolicyResult, StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
 
-type Decide = (calls: readonly StoreCall[]) => Promise<StoreReply>;
+type Decide = (calls: readonly StoreCall[]) => Promise<StoreVerdict>;
 
 /** The Cluster hash tag of a key, `{...}` included: keys with equal tags share a slot. */
 export const slotTag = (key: string) => key.slice(key.indexOf('{'), key.indexOf('}') + 1);
@@ -11,7 +11,7 @@ export const slotTag = (key: string) => key.slice(key.indexOf('{'), key.indexOf(
  * later group denies, the charges of the earlier ones are refunded. Between the charge and the
  * refund another request may see the earlier budget briefly lower (under-admission), never higher.
  */
-export async function decideInSlotGroups(calls: readonly StoreCall[], decide: Decide): Promise<StoreReply> {
+export async function decideInSlotGroups(calls: readonly StoreCall[], decide: Decide): Promise<StoreVerdict> {
   const groups = new Map<string, number[]>();
   calls.forEach((call, i) => {
     const tag = slotTag(call.key);
@@ -22,27 +22,25 @@ export async function decideInSlotGroups(calls: readonly StoreCall[], decide: De
   if (groups.size === 1) return decide(calls);
 
   const ordered = [...groups.keys()].sort().map((tag) => groups.get(tag)!);
-  const reply: StoreReply = new Array(1 + calls.length * 4);
-  reply[0] = 1;
+  const results: PolicyResult[] = new Array(calls.length);
+  let allowed = true;
   const charged: StoreCall[] = [];
   for (const members of ordered) {
-    const denied = reply[0] === 0;
-    const groupCalls = members.map((i) => (denied ? { ...calls[i], cost: 0 } : calls[i]));
-    const groupReply = await decide(groupCalls);
-    members.forEach((callIndex, j) => {
-      for (let f = 0; f < 4; f++) reply[1 + callIndex * 4 + f] = groupReply[1 + j * 4 + f];
-    });
-    if (denied) continue;
-    if (groupReply[0] === 0) {
-      reply[0] = 0;
+    // After a denial the remaining groups are only peeked, for their numbers.
+    const groupCalls = members.map((i) => (allowed ? calls[i] : { ...calls[i], cost: 0 }));
+    const group = await decide(groupCalls);
+    members.forEach((callIndex, j) => (results[callIndex] = group.results[j]));
+    if (!allowed) continue;
+    if (!group.allowed) {
+      allowed = false;
       await refund(charged, decide);
     } else {
       members.forEach((callIndex, j) => {
-        if (groupReply[1 + j * 4] === 1 && calls[callIndex].cost > 0) charged.push(calls[callIndex]);
+        if (group.results[j].allowed && calls[callIndex].cost > 0) charged.push(calls[callIndex]);
       });
     }
   }
-  return reply;
+  return { allowed, results };
 }
 
 async function refund(charged: readonly StoreCall[], decide: Decide): Promise<void> {

@@ -1,43 +1,37 @@
-import type { StoreCall, StoreReply } from '../rate-limit-store.interface.js';
+import type { StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
+import { decodeVerdict, encodeRequest, replyLength } from './decide-codec.js';
 
 interface Waiting {
   policies: number;
-  resolve(reply: StoreReply): void;
+  resolve(verdict: StoreVerdict): void;
   reject(error: unknown): void;
 }
 
 /**
  * Requests to be decided by one call of the `decide` script, in the order they were added:
- * the keys and arguments of each (see lua/decide.lua), and whom to answer with its share of
- * the reply.
+ * their keys and arguments, and whom to answer with its share of the reply.
  */
 export class DecisionBatch {
   readonly keys: string[] = [];
   readonly args: Array<string | number>;
   private readonly waiting: Waiting[] = [];
 
+  /** `nowUs` 0: the script reads Redis TIME (anything else is a test clock). */
   constructor(nowUs: number) {
     this.args = [nowUs];
   }
 
-  add(calls: readonly StoreCall[]): Promise<StoreReply> {
-    const { keys, args } = this;
-    args.push(calls.length);
-    for (const call of calls) {
-      keys.push(call.key);
-      if (call.blockKey !== undefined) keys.push(call.blockKey);
-      args.push(`${call.algorithm}:${call.limit}:${call.windowMs}:${call.burst}:${call.blockForMs}:${call.shadow ? 1 : 0}`, call.cost);
-    }
-    return new Promise<StoreReply>((resolve, reject) => this.waiting.push({ policies: calls.length, resolve, reject }));
+  add(calls: readonly StoreCall[]): Promise<StoreVerdict> {
+    encodeRequest(calls, this.keys, this.args);
+    return new Promise<StoreVerdict>((resolve, reject) => this.waiting.push({ policies: calls.length, resolve, reject }));
   }
 
   /** Hands each request its part of the script's reply. */
-  settle(reply: StoreReply): void {
+  settle(reply: readonly number[]): void {
     let at = 0;
     for (const { policies, resolve } of this.waiting) {
-      const end = at + 1 + policies * 4;
-      resolve(reply.slice(at, end));
-      at = end;
+      resolve(decodeVerdict(reply, at, policies));
+      at += replyLength(policies);
     }
   }
 

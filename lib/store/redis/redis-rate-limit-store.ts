@@ -1,12 +1,12 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DECIDE_SCRIPT, DECIDE_SCRIPT_VERSION } from '../../generated/decide-script.js';
-import type { RateLimitStore, StoreCall, StoreReply } from '../rate-limit-store.interface.js';
-import { FailureLog } from '../../engine/failure-log.js';
+import type { RateLimitStore, StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
+import { FailureLog } from '../../support/failure-log.js';
 import { DecisionBatch } from './decision-batch.js';
 import { decideInSlotGroups, slotTag } from './decide-in-slot-groups.js';
 import type { RedisClient } from './redis-connection.js';
 
-type DecideCommand = (...keysThenArgs: Array<string | number>) => Promise<StoreReply>;
+type DecideCommand = (...keysThenArgs: Array<string | number>) => Promise<number[]>;
 
 /** A batch is sent at once when it holds this many keys; it keeps one script run short. */
 const MAX_BATCH_KEYS = 32;
@@ -74,19 +74,24 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     return this.client.status === 'ready';
   }
 
-  decide(calls: readonly StoreCall[], nowUs = 0): Promise<StoreReply> {
+  decide(calls: readonly StoreCall[]): Promise<StoreVerdict> {
+    return this.decideAt(calls, 0);
+  }
+
+  /** `decide` on a clock of the caller's (µs; 0: Redis TIME), for tests; never batched with other requests. */
+  decideAt(calls: readonly StoreCall[], nowUs: number): Promise<StoreVerdict> {
     if (this.client.isCluster && calls.length > 1) {
       return decideInSlotGroups(calls, (group) => this.decideInOneSlot(group, nowUs));
     }
     return this.decideInOneSlot(calls, nowUs);
   }
 
-  private decideInOneSlot(calls: readonly StoreCall[], nowUs: number): Promise<StoreReply> {
+  private decideInOneSlot(calls: readonly StoreCall[], nowUs: number): Promise<StoreVerdict> {
     if (nowUs !== 0) {
       const batch = new DecisionBatch(nowUs);
-      const reply = batch.add(calls);
+      const verdict = batch.add(calls);
       this.send(batch);
-      return reply;
+      return verdict;
     }
     const slot = this.client.isCluster ? slotTag(calls[0].key) : '';
     let batch = this.pending.get(slot);
@@ -95,12 +100,12 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
       batch = new DecisionBatch(0);
       this.pending.set(slot, batch);
     }
-    const reply = batch.add(calls);
+    const verdict = batch.add(calls);
     if (batch.keys.length >= MAX_BATCH_KEYS) {
       this.pending.delete(slot);
       this.send(batch);
     }
-    return reply;
+    return verdict;
   }
 
   private readonly flush = (): void => {

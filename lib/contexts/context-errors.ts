@@ -1,23 +1,29 @@
-import type { HttpException } from '@nestjs/common';
-import { RateLimitException } from './rate-limit.exception.js';
-import { RateLimitUnavailableException } from './rate-limit-unavailable.exception.js';
+import { HttpException } from '@nestjs/common';
+import { RateLimitException } from '../errors/rate-limit.exception.js';
+import { RateLimitUnavailableException } from '../errors/rate-limit-unavailable.exception.js';
 
 type Body = { statusCode: number; message: string };
 type ErrorFactory = (body: Body) => Error;
 
+const INTERNAL_MESSAGE = 'Internal server error';
+
 // Optional peers, loaded only when a denial happens in their context: an HTTP-only app never needs them.
 const OPTIONAL: Record<string, { module: string; build: (module: Record<string, unknown>) => ErrorFactory }> = {
-  ws: { module: '@nestjs/websockets', build: (m) => (body) => new (m.WsException as new (error: object) => Error)(body) },
-  rpc: { module: '@nestjs/microservices', build: (m) => (body) => new (m.RpcException as new (error: object) => Error)(body) },
+  ws: { module: '@nestjs/websockets', build: (m) => (body) => new (m.WsException as new (error: object) => Error)(transportBody(body)) },
+  rpc: { module: '@nestjs/microservices', build: (m) => (body) => new (m.RpcException as new (error: object) => Error)(transportBody(body)) },
   graphql: {
     module: 'graphql',
     build: (m) => (body) => {
       const GraphQLError = m.GraphQLError as new (message: string, options: { extensions: object }) => Error;
+      if (body.statusCode === 500) return new GraphQLError(INTERNAL_MESSAGE, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       const code = body.statusCode === 429 ? 'RATE_LIMITED' : 'RATE_LIMITER_UNAVAILABLE';
       return new GraphQLError(body.message, { extensions: { code, ...body } });
     },
   },
 };
+
+/** Gateways and microservices carry a denial's body as it is, and an internal error in their own error shape. */
+const transportBody = (body: Body): object => (body.statusCode === 500 ? { status: 'error', message: INTERNAL_MESSAGE } : body);
 
 async function contextError(type: string): Promise<ErrorFactory | undefined> {
   const peer = OPTIONAL[type];
@@ -55,4 +61,13 @@ export function rateLimitedError(type: string, policy: string, retryAfter: numbe
 /** The 503 of `failMode: 'closed'`, in the same shapes. */
 export function unavailableError(type: string, retryAfter: number): Promise<Error> {
   return inContext(type, withoutStack(() => new RateLimitUnavailableException(retryAfter)));
+}
+
+/**
+ * The internal error of a context, with nothing of its cause: Nest's standard 500 body over HTTP
+ * (an `HttpException`, so Nest does not log it again), `{ status: 'error', message }` in gateways
+ * and microservices, a `GraphQLError` with `extensions.code` 'INTERNAL_SERVER_ERROR' in resolvers.
+ */
+export function internalError(type: string): Promise<Error> {
+  return inContext(type, withoutStack(() => new HttpException({ statusCode: 500, message: INTERNAL_MESSAGE }, 500)));
 }

@@ -1,0 +1,100 @@
+import { HttpException, type ExecutionContext } from '@nestjs/common';
+import type { Tracker } from '../interfaces/rate-limit-policy.interface.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { checkLimitRange } from '../policy/limit-range.js';
+import { blockKey, stateKey } from '../keys/policy-key.js';
+import { trackerTag } from '../keys/tracker-tag.js';
+import type { StoreCall } from '../store/rate-limit-store.interface.js';
+import { UserFunctionError } from './user-function-error.js';
+
+
+/** A request's store calls, with the tracker value of each (for events). */
+export interface RequestValues {
+  calls: StoreCall[];
+  trackers: string[];
+}
+
+type Field = 'tracker' | 'limit' | 'cost';
+
+const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === 'function';
+
+/**
+ * Resolves the request-time values of a route's policies (tracker, limit, cost) into store
+ * calls. A function that throws or returns an invalid value raises `UserFunctionError`; an
+ * `HttpException` it throws passes through unchanged (say, a 401 for a missing API key).
+ */
+export class RequestValueResolver {
+  constructor(
+    private readonly keyPrefix: string,
+    private readonly clientTracker: (context: ExecutionContext) => string,
+  ) {}
+
+  async resolve(context: ExecutionContext, policies: readonly CompiledPolicy[], moduleTracker: Tracker): Promise<RequestValues> {
+    const calls: StoreCall[] = new Array(policies.length);
+    const trackers: string[] = new Array(policies.length);
+    let shared: unknown;
+    let sharedResolved = false;
+    let policy = policies[0];
+    let field: Field = 'tracker';
+    try {
+      for (let i = 0; i < policies.length; i++) {
+        policy = policies[i];
+        field = 'tracker';
+        // Synchronous functions are not awaited: every await is a tick on the hot path.
+        let tracker: unknown = policy.tracker ? policy.tracker(context) : undefined;
+        if (isPromise(tracker)) tracker = await tracker;
+        if (tracker === undefined || tracker === null) {
+          if (!sharedResolved) {
+            shared = moduleTracker(context);
+            if (isPromise(shared)) shared = await shared;
+            if (shared === undefined || shared === null) shared = this.clientTracker(context);
+            sharedResolved = true;
+          }
+          tracker = shared;
+        }
+        if (typeof tracker !== 'string') throw invalid(policy, 'tracker', tracker, 'a string');
+        field = 'limit';
+        let limit = typeof policy.limit === 'function' ? policy.limit(context) : policy.limit;
+        if (isPromise(limit)) limit = await limit;
+        field = 'cost';
+        let cost = typeof policy.cost === 'function' ? policy.cost(context) : policy.cost;
+        if (isPromise(cost)) cost = await cost;
+        trackers[i] = tracker;
+        calls[i] = this.call(policy, tracker, limit, cost);
+      }
+    } catch (error) {
+      if (error instanceof UserFunctionError || error instanceof HttpException) throw error;
+      throw new UserFunctionError(policy, `${field} threw: ${error instanceof Error ? error.message : describe(error)}`, error);
+    }
+    return { calls, trackers };
+  }
+
+  /** The store call of one policy for a known tracker value and limit and cost (validated here). */
+  call(policy: CompiledPolicy, tracker: string, limit: unknown, cost: unknown): StoreCall {
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw invalid(policy, 'limit', limit, 'an integer >= 1');
+    if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 0) throw invalid(policy, 'cost', cost, 'an integer >= 0');
+    const burst = policy.burst ?? limit;
+    // A static limit was range-checked at start-up; only a computed one needs it here.
+    if (typeof policy.limit === 'function') {
+      const range = checkLimitRange(policy.spec, limit, policy.windowMs, burst);
+      if (range) throw new UserFunctionError(policy, `limit ${limit} ${range}`);
+    }
+    const key = stateKey(this.keyPrefix, trackerTag(tracker), policy.id);
+    return {
+      key,
+      blockKey: policy.blockForMs > 0 ? blockKey(key) : undefined,
+      algorithm: policy.spec.code,
+      limit,
+      windowMs: policy.windowMs,
+      burst,
+      cost,
+      blockForMs: policy.blockForMs,
+      shadow: policy.shadow,
+    };
+  }
+}
+
+const invalid = (policy: CompiledPolicy, field: Field, value: unknown, expected: string) =>
+  new UserFunctionError(policy, `${field} returned ${describe(value)}, not ${expected}`);
+
+const describe = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? 'an object' : String(value));
