@@ -54,8 +54,8 @@ async function inContext(type: string, http: HttpException): Promise<Error> {
  * The 429 of a context: `RateLimitException` over HTTP; elsewhere `WsException`, `RpcException`
  * or a `GraphQLError` (`extensions.code` 'RATE_LIMITED'), with the same body.
  */
-export function rateLimitedError(type: string, policy: string, retryAfter: number | null): Promise<Error> {
-  return inContext(type, withoutStack(() => new RateLimitException(policy, retryAfter)));
+export function rateLimitedError(type: string, policy: string, retryAfter: number | null, message?: string): Promise<Error> {
+  return inContext(type, withoutStack(() => new RateLimitException(policy, retryAfter, message)));
 }
 
 /** The 503 of `failMode: 'closed'`, in the same shapes. */

@@ -75,8 +75,9 @@ export class RateLimitEngine {
   async decide(context: ExecutionContext, policies: readonly CompiledPolicy[], tracker = this.moduleTracker): Promise<RateLimitVerdict> {
     const started = performance.now();
     try {
-      const { calls, trackers } = await this.values.resolve(context, policies, tracker);
-      return await this.execute(policies, calls, trackers, started);
+      const request = await this.values.resolve(context, policies, tracker, this.options.skipIf);
+      if (request.calls.length === 0) return { allowed: true, policies: request.policies, decisions: [] };
+      return await this.execute(request.policies, request.calls, request.trackers, started);
     } catch (error) {
       if (!(error instanceof UserFunctionError)) throw error;
       this.userFunctionFailures.failed(`rate limit decision refused with an internal error: ${error.message}`);
@@ -88,6 +89,7 @@ export class RateLimitEngine {
   /** Decides one policy for a raw tracker value (`RateLimiterService`). */
   decideKey(tracker: string, policy: CompiledPolicy, cost: number): Promise<RateLimitVerdict> {
     const started = performance.now();
+    if (!this.options.enabled) return Promise.resolve({ allowed: true, policies: [policy], decisions: [] });
     if (typeof policy.limit === 'function') {
       throw new TypeError(`RateLimiterService: policy "${policy.name}" needs a numeric limit (it has no request to compute one from)`);
     }

@@ -1,6 +1,8 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { RateLimitEngine } from '../engine/rate-limit-engine.js';
 import type { Tracker } from '../interfaces/rate-limit-policy.interface.js';
+import type { ResolvedOptions } from '../options/resolved-options.js';
+import { RATE_LIMIT_OPTIONS } from '../rate-limit.constants.js';
 import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
 import { rateLimitedError, unavailableError } from '../contexts/context-errors.js';
 import { httpExchange } from '../contexts/http-exchange.js';
@@ -29,9 +31,11 @@ export class RateLimitGuard implements CanActivate {
     protected readonly registry: RateLimitPolicyRegistry,
     protected readonly engine: RateLimitEngine,
     protected readonly headers: RateLimitHeaderWriter,
+    @Inject(RATE_LIMIT_OPTIONS) protected readonly options: ResolvedOptions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (!this.options.enabled) return true;
     const policies = this.registry.forHandler(context.getClass(), context.getHandler());
     if (policies.length === 0) return true;
     const http = httpExchange(context);
@@ -71,6 +75,8 @@ export class RateLimitGuard implements CanActivate {
       return unavailableError(type, retryAfterSeconds(verdict.unavailableRetryMs)!);
     }
     const denying = denyingDecision(verdict)!;
-    return rateLimitedError(type, denying.policy, retryAfterSeconds(denying.retryAfterMs));
+    const { errorMessage } = this.options;
+    const message = typeof errorMessage === 'string' ? errorMessage : errorMessage(context, denying);
+    return rateLimitedError(type, denying.policy, retryAfterSeconds(denying.retryAfterMs), message);
   }
 }

@@ -16,6 +16,9 @@ export type ContextValue<T> = T | ((context: ExecutionContext) => T | Promise<T>
 export type Tracker = (context: ExecutionContext) => TrackerValue | Promise<TrackerValue>;
 export type TrackerValue = string | undefined | null;
 
+/** `true`: this request is not limited (by the policy, or with the module's option by any policy). */
+export type SkipIf = (context: ExecutionContext) => boolean | Promise<boolean>;
+
 export interface RateLimitPolicy {
   algorithm?: RateLimitAlgorithm;
   /** Units per window: an integer >= 1, or a function of the request (tiers). */
@@ -35,4 +38,6 @@ export interface RateLimitPolicy {
   blockFor?: Duration;
   failMode?: FailMode;
   mode?: EnforcementMode;
+  /** A request for which it returns `true` is not limited by this policy. */
+  skipIf?: SkipIf;
 }

@@ -1,4 +1,5 @@
 import type {
+  ErrorMessage,
   HeaderStyle,
   RateLimitModuleOptions,
   RedisConnection,
@@ -8,6 +9,7 @@ import type {
   EnforcementMode,
   FailMode,
   RateLimitPolicy,
+  SkipIf,
   Tracker,
 } from '../interfaces/rate-limit-policy.interface.js';
 import { configError, describeValue } from '../errors/rate-limit-config.error.js';
@@ -15,6 +17,7 @@ import { compilePolicy } from '../policy/compile-policy.js';
 
 /** Module options after validation, with every default filled in. */
 export interface ResolvedOptions {
+  enabled: boolean;
   redis: RedisConnection | undefined;
   store: 'redis' | 'memory';
   policies: RateLimitPolicy[];
@@ -28,6 +31,8 @@ export interface ResolvedOptions {
   mode: EnforcementMode;
   denyCache: { enabled: boolean; max: number };
   onDecision: ((event: RateLimitEvent) => void) | undefined;
+  skipIf: SkipIf | undefined;
+  errorMessage: ErrorMessage;
 }
 
 const WHERE = 'RateLimitModule options';
@@ -54,8 +59,15 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
   if (!options || typeof options !== 'object') {
     throw configError(WHERE, `options must be an object (got ${describeValue(options)})`);
   }
+  if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
+    throw configError(WHERE, `enabled must be a boolean (got ${describeValue(options.enabled)})`);
+  }
+  const enabled = options.enabled ?? true;
   const store = oneOf('store', options.store, ['redis', 'memory'], 'redis');
-  if (store === 'redis' && (options.redis === undefined || options.redis === null || options.redis === '')) {
+  if (options.errorMessage !== undefined && typeof options.errorMessage !== 'string' && typeof options.errorMessage !== 'function') {
+    throw configError(WHERE, `errorMessage must be a string or a function (got ${describeValue(options.errorMessage)})`);
+  }
+  if (enabled && store === 'redis' && (options.redis === undefined || options.redis === null || options.redis === '')) {
     throw configError(WHERE, `redis is required unless store is 'memory': give a URL, ioredis options, { cluster }, { sentinels, name } or a client`);
   }
   if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== 'string' || !KEY_PREFIX.test(options.keyPrefix))) {
@@ -75,6 +87,7 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
     throw configError(WHERE, `denyCache.enabled must be a boolean (got ${describeValue(denyCache.enabled)})`);
   }
   const resolved: ResolvedOptions = {
+    enabled,
     redis: options.redis,
     store,
     policies: options.policies ?? [],
@@ -91,6 +104,8 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
       max: integer('denyCache.max', denyCache.max, 1, 10_000_000, 10_000),
     },
     onDecision: optionalFunction('onDecision', options.onDecision),
+    skipIf: optionalFunction<SkipIf>('skipIf', options.skipIf),
+    errorMessage: options.errorMessage ?? 'Too Many Requests',
   };
   checkModulePolicies(resolved);
   return resolved;

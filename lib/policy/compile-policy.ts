@@ -8,7 +8,7 @@ import { checkLimitRange } from './limit-range.js';
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const FIELDS = new Set([
-  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode',
+  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode', 'skipIf',
 ]);
 
 /** What a policy inherits from the module's options. */
@@ -72,6 +72,7 @@ export function compilePolicy(
     throw fail('bucket', `must match ${NAME.source}`, policy.bucket);
   }
   if (policy.tracker !== undefined && typeof policy.tracker !== 'function') throw fail('tracker', 'must be a function', policy.tracker);
+  if (policy.skipIf !== undefined && typeof policy.skipIf !== 'function') throw fail('skipIf', 'must be a function', policy.skipIf);
   const failMode = policy.failMode ?? options.failMode;
   if (!['open', 'closed', 'local'].includes(failMode)) throw fail('failMode', "must be 'open', 'closed' or 'local'", failMode);
   const mode = policy.mode ?? options.mode;
@@ -89,6 +90,7 @@ export function compilePolicy(
     failMode,
     shadow: mode === 'shadow',
     tracker: policy.tracker,
+    skipIf: policy.skipIf,
     bucket: policy.bucket,
     id: policyId(spec, policy.bucket === undefined ? scope : `bucket:${policy.bucket}`, name),
     where,

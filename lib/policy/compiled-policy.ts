@@ -15,6 +15,7 @@ export interface CompiledPolicy {
   readonly failMode: FailMode;
   readonly shadow: boolean;
   readonly tracker: RateLimitPolicy['tracker'];
+  readonly skipIf: RateLimitPolicy['skipIf'];
   readonly bucket: string | undefined;
   /** The `id` part of this policy's keys. */
   readonly id: string;

@@ -69,6 +69,7 @@ const BAD_POLICIES: Array<[string, RateLimitPolicy | RateLimitPolicy[], string]>
   ['a zero limit', { limit: 0, window: '1m' }, 'limit'],
   ['a NaN limit', { limit: NaN, window: '1m' }, 'limit'],
   ['a fractional limit', { limit: 1.5, window: '1m' }, 'limit'],
+  ['a skipIf that is no function', { limit: 1, window: '1m', skipIf: true as never }, 'skipIf'],
   ["window '1x'", invalid({ limit: 1, window: '1x' }), 'window'],
   ['an unknown algorithm', invalid({ algorithm: 'leaky-bucket', limit: 1, window: '1m' }), 'algorithm'],
   ['burst 0', { algorithm: 'token-bucket', limit: 5, window: '1m', burst: 0 }, 'burst'],
@@ -90,6 +91,9 @@ const BAD_OPTIONS: Array<[keyof RateLimitModuleOptions, unknown]> = [
   ['ipv6Prefix', 200],
   ['tracker', 'ip'],
   ['store', 'disk'],
+  ['skipIf', true],
+  ['errorMessage', 429],
+  ['enabled', 'no'],
 ];
 
 let redis: RedisServer;
