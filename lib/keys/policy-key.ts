@@ -4,12 +4,19 @@ import type { AlgorithmCode } from '../store/rate-limit-store.interface.js';
 const ALGORITHM_LETTER: Record<AlgorithmCode, string> = { 1: 'f', 2: 'w', 3: 'l', 4: 't', 5: 'g' };
 
 /**
- * The `id` part of a key: the algorithm's letter (so a policy that changes algorithm never meets
- * its old state) and 48 bits of a hash of the budget's scope and the policy's name.
+ * The layout of the state the scripts keep (lua/*.lua), one character of every key id. A release
+ * that changes a layout bumps it, so instances of two releases in one rolling deploy keep apart
+ * states rather than reading each other's.
+ */
+export const STATE_FORMAT_VERSION = '1';
+
+/**
+ * The `id` part of a key: the state format, the algorithm's letter (so a policy that changes
+ * algorithm never meets its old state) and 48 bits of a hash of the budget's scope and the policy's name.
  */
 export function policyId(algorithm: AlgorithmCode, scope: string, name: string): string {
   const digest = createHash('sha256').update(`${scope}\n${name}`).digest('base64url');
-  return ALGORITHM_LETTER[algorithm] + digest.slice(0, 8);
+  return STATE_FORMAT_VERSION + ALGORITHM_LETTER[algorithm] + digest.slice(0, 8);
 }
 
 /** `<prefix>:{<tag>}:<id>`: every key of one tracker shares a Cluster hash slot. */
