@@ -10,5 +10,4 @@ describe('policy ids', () => {
     // One policy, one hash, whatever its algorithm.
     expect(new Set(ids.map((id) => id.slice(2))).size).toBe(1);
   });
-
 });
