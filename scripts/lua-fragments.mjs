@@ -102,13 +102,13 @@ const CLOSING = { ')': '(', ']': '[', '}': '{' };
 export function undeclaredNames(source, known, firstLine = 1) {
   const tokens = tokenize(source, firstLine);
   // Blocks, function bodies and brackets, innermost last; only blocks and functions declare names.
-  const frames = [{ kind: 'block', names: new Set() }];
+  const frames = [{ kind: 'block', opener: undefined, names: new Set() }];
   const found = [];
-  const declared = (name) => known.has(name) || frames.some((f) => f.names?.has(name));
+  const declared = (name) => known.has(name) || frames.some((f) => f.names.has(name));
   const use = (token) => {
     if (!declared(token.text)) found.push({ name: token.text, line: token.line });
   };
-  const open = (kind, names = new Set()) => frames.push({ kind, names });
+  const open = (kind, opener, names = new Set()) => frames.push({ kind, opener, names });
   const close = (token, kinds) => {
     const frame = frames.pop();
     if (frames.length === 0 || !kinds.includes(frame.kind)) throw new LuaSourceError(token.line, `unexpected '${token.text}'`);
@@ -127,7 +127,7 @@ export function undeclaredNames(source, known, firstLine = 1) {
       case '(':
       case '[':
       case '{':
-        open(text);
+        open(text, token);
         break;
       case ')':
       case ']':
@@ -166,23 +166,23 @@ export function undeclaredNames(source, known, firstLine = 1) {
         }
         if (tokens[i + 1]?.text !== '(') throw new LuaSourceError(token.line, `expected '(' after function`);
         for (i += 2; i < tokens.length && tokens[i].text !== ')'; i++) if (tokens[i].name) params.add(tokens[i].text);
-        open('function', params);
+        open('function', token, params);
         break;
       }
       case 'do':
-        open('block', loopNames);
+        open('block', token, loopNames);
         loopNames = undefined;
         break;
       case 'then':
       case 'repeat':
-        open('block');
+        open('block', token);
         break;
       case 'elseif':
         close(token, ['block']);
         break;
       case 'else':
         close(token, ['block']);
-        open('block');
+        open('block', token);
         break;
       case 'end':
         close(token, ['block', 'function']);
@@ -194,7 +194,10 @@ export function undeclaredNames(source, known, firstLine = 1) {
         break;
     }
   }
-  if (frames.length !== 1) throw new LuaSourceError(tokens.at(-1)?.line ?? firstLine, `a block or bracket is never closed`);
+  if (frames.length > 1) {
+    const { opener } = frames.at(-1);
+    throw new LuaSourceError(opener.line, `'${opener.text}' is never closed`);
+  }
   return found;
 }
 
