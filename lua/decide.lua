@@ -25,10 +25,19 @@ because Redis runs this whole chunk for every EVALSHA. A check reads the state o
 sets `ok`, `retry`, `block`, `dirty` (its clamped state must be saved even without a charge)
 and the state slots `x1`..`x3` that the finish reads back to write and to set `remaining`
 and `reset`. A request of one policy (the common case) runs check and finish in one pass.
+The fragments may use only their own locals, the allowed globals and the names that
+scripts/lua-compose.mjs lists as provided to their marker: the build checks every name.
+
+Foreign data: no key's contents may fail the call (that would fail every request of the
+batch) or change another request's decision. A state that a check cannot read (another type:
+it reads with `rpcall`, which returns an error table where `rcall` would raise) or cannot
+parse (anything but the exact format this script writes) is read as empty; a peek or a denial
+then leaves the key and its TTL as they are, and the next write replaces it (SET replaces a
+key of any type; a module whose writes need the key's type, like ZADD, deletes it first).
 ]]
-local rcall = redis.call
+local rcall, rpcall = redis.call, redis.pcall
 local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
-local tonumber, match, fmt = tonumber, string.match, string.format
+local tonumber, type, match, fmt = tonumber, type, string.match, string.format
 
 local now_us = tonumber(ARGV[1])
 if now_us == 0 then

@@ -5,9 +5,10 @@ peeks never open one. Admits iff used + c <= L.
 Slots: x1 window end (0: none open), x2 units used.
 ]]
 -- @check
-local v = rcall('GET', key)
-if v then
-  local e, n = match(v, '^(%d+):(%d+)$')
+local v = rpcall('GET', key)
+local e, n
+if type(v) == 'string' then e, n = match(v, '^(%d+):(%d+)$') end
+if e then
   x1, x2 = tonumber(e), tonumber(n)
   if x1 <= now_ms then
     x1, x2 = 0, 0

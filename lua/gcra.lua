@@ -7,7 +7,8 @@ Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + tau].
 -- @check
 x1 = ceil(W * 1000 / L)
 x2 = B * x1
-x3 = tonumber(rcall('GET', key)) or now_us
+local v = rpcall('GET', key)
+x3 = type(v) == 'string' and tonumber(match(v, '^%d+$')) or now_us
 if x3 < now_us then
   x3 = now_us
 elseif x3 > now_us + x2 then

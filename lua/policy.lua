@@ -24,7 +24,8 @@ local block = false
 if c < 0 then
   ok, retry = true, 0
 elseif block_at > 0 and c > 0 then
-  local until_ms = tonumber(rcall('GET', KEYS[block_at]))
+  local v = rpcall('GET', KEYS[block_at])
+  local until_ms = type(v) == 'string' and tonumber(match(v, '^%d+$'))
   if until_ms and until_ms > now_ms then
     ok, block = false, until_ms - now_ms
     if retry >= 0 then retry = max(retry, block) end

@@ -2,14 +2,20 @@
 sliding-log (algorithm 3). State: a sorted set scored by admission time (ms), with
 unique members "<timeMs>:<sequence>:<cost>". Exact: admits iff the cost admitted in
 the last W ms plus c is at most L.
-Slots: x1 the live entries {time, cost, member, stamped after now}, oldest first; x2 their
-total cost; x3 the highest sequence number at now.
+Slots: x1 the live entries {time, cost, member, stamped after now}, oldest first (and
+`foreign` set if the key is not a log this script wrote); x2 their total cost; x3 the highest
+sequence number at now.
 ]]
 -- @check
-local entries = rcall('ZRANGE', key, fmt('%d', now_ms - W + 1), '+inf', 'BYSCORE')
+local entries = rpcall('ZRANGE', key, fmt('%d', now_ms - W + 1), '+inf', 'BYSCORE')
+local foreign = entries.err ~= nil
 x1 = {}
 for j = 1, #entries do
   local t, q, k = match(entries[j], '^(%d+):(%d+):(%d+)$')
+  if not t then
+    foreign = true
+    break
+  end
   t, q, k = tonumber(t), tonumber(q), tonumber(k)
   local ahead = t > now_ms
   if ahead then
@@ -19,6 +25,10 @@ for j = 1, #entries do
   x1[j] = { t, k, entries[j], ahead }
   x2 = x2 + k
   if t == now_ms then x3 = max(x3, q) end
+end
+if foreign then
+  -- Another type, or a member in another format: read as empty; the next charge deletes it.
+  x1, x2, x3, dirty = { foreign = true }, 0, 0, false
 end
 if c > L then
   ok, retry = false, -1
@@ -51,7 +61,11 @@ if dirty then
 end
 if charge then
   if c > 0 then
-    rcall('ZREMRANGEBYSCORE', key, '-inf', fmt('%d', now_ms - W))
+    if x1.foreign then
+      rcall('DEL', key)
+    else
+      rcall('ZREMRANGEBYSCORE', key, '-inf', fmt('%d', now_ms - W))
+    end
     rcall('ZADD', key, fmt('%d', now_ms), fmt('%d:%d:%d', now_ms, x3 + 1, c))
     rcall('PEXPIRE', key, W)
     x2, newest = x2 + c, now_ms

@@ -7,9 +7,10 @@ Slots: x1 current window index, x2 current count, x3 previous count.
 -- @check
 x1 = floor(now_ms / W)
 local e = now_ms - x1 * W
-local v = rcall('GET', key)
-if v then
-  local at, cur, prev = match(v, '^(%d+):(%d+):(%d+)$')
+local v = rpcall('GET', key)
+local at, cur, prev
+if type(v) == 'string' then at, cur, prev = match(v, '^(%d+):(%d+):(%d+)$') end
+if at then
   at = tonumber(at)
   if at >= x1 then
     -- A window ahead of ours (a clock running ahead) counts as the current one, saved so.

@@ -8,9 +8,10 @@ Slots: x1 T, x2 tau, x3 credit.
 x1 = ceil(W * 1000 / L)
 x2 = B * x1
 x3 = x2
-local v = rcall('GET', key)
-if v then
-  local credit, last = match(v, '^(%d+):(%d+)$')
+local v = rpcall('GET', key)
+local credit, last
+if type(v) == 'string' then credit, last = match(v, '^(%d+):(%d+)$') end
+if credit then
   last = tonumber(last)
   -- A write from a clock running ahead (last > now) drains what its lead would have
   -- refilled, as gcra's clamped TAT does, and is saved at our time.
