@@ -8,6 +8,7 @@ Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + tau].
 x1 = ceil(W * 1000 / L)
 x2 = B * x1
 local v = rpcall('GET', key)
+-- Only the digits this script writes: tonumber alone would also take '9e15' or '0x1F'.
 x3 = type(v) == 'string' and tonumber(match(v, '^%d+$')) or now_us
 if x3 < now_us then
   x3 = now_us
