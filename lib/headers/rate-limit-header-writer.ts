@@ -69,7 +69,7 @@ export class RateLimitHeaderWriter {
    */
   private setter(response: unknown): (name: string, value: string) => void {
     const adapter = this.adapterHost.httpAdapter;
-    if (response instanceof ServerResponse && adapter.getType() === 'fastify') return (name, value) => response.setHeader(name, value);
+    if (adapter.getType() === 'fastify' && response instanceof ServerResponse) return (name, value) => response.setHeader(name, value);
     return (name, value) => adapter.setHeader(response, name, value);
   }
 }
