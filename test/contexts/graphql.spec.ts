@@ -56,8 +56,9 @@ const typeDefs = 'type Query { hello: String, rare: String, strict: String!, ope
 
 type FastifyReply = { raw: ServerResponse };
 
-/** Each driver with the context it is used with: Apollo on Fastify needs the reply in its context to carry headers. */
 type GraphqlModule = ReturnType<typeof GraphQLModule.forRoot>;
+
+/** Each driver with the context it is used with: Apollo on Fastify needs the reply in its context to carry headers. */
 const DRIVERS: Array<[string, AdapterName, () => GraphqlModule | Promise<GraphqlModule>]> = [
   ['Apollo on Express', 'express', () => GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs })],
   [
