@@ -66,7 +66,7 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * The error a denial raises: a 429 (or the 503 of a failed-closed store) over HTTP,
-   * `WsException` in gateways, `RpcException` in microservices, `GraphQLError` in resolvers.
+   * `WsException` in gateways, `RpcException` in microservices, an error GraphQL reports with `extensions.code` RATE_LIMITED in resolvers.
    * Override to raise another.
    */
   protected denialError(context: ExecutionContext, verdict: RateLimitVerdict): Promise<Error> {
