@@ -50,7 +50,6 @@ const CONTROLLERS = COLD_ALGORITHMS.map(algorithmController);
 
 interface ColdApp {
   app: TestApp;
-  events: RateLimitEvent[];
   /** The connections the app decides on: every master of a Cluster, or its client. */
   deciding(): Redis[];
   /** Sends the burst to one algorithm's route for one tracker; returns [admitted, denied]. */
@@ -68,7 +67,6 @@ async function coldApp(redis: RateLimitModuleOptions['redis'], keyPrefix: string
   const agent = burstAgent(BURST);
   return {
     app: { ...app, close: () => app.close().finally(() => agent.destroy()) },
-    events,
     deciding: () => (client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]),
     async burst(algorithm, tracker) {
       const statuses = await concurrentStatuses(Array(BURST).fill(`${app.url}/cold/${algorithm}`), { 'x-client': tracker }, agent);

@@ -98,9 +98,10 @@ export class ScriptWarmUp {
   /** A closed connection forgets its load; ready again, it loads again (a restarted Redis has an empty cache). */
   private watch(node: Redis): void {
     if (this.unwatch.has(node)) return;
+    // The client's own 'ready' is watched by start(); a Cluster node's (it reconnects when given a
+    // `clusterNodeRetryStrategy`, maybe in another role) warms whatever the masters are now.
+    const onReady = node === this.client ? undefined : this.warmAll;
     const onClose = () => this.loads.delete(node);
-    // A reconnected Cluster node may have changed role: warm whatever the masters are now.
-    const onReady = this.client.isCluster ? this.warmAll : () => void this.loaded(node);
     const onEnd = () => {
       off();
       this.unwatch.delete(node);
@@ -109,12 +110,11 @@ export class ScriptWarmUp {
     const off = () => {
       node.off('close', onClose);
       node.off('end', onEnd);
-      if (node !== this.client) node.off('ready', onReady);
+      if (onReady) node.off('ready', onReady);
     };
     node.on('close', onClose);
     node.once('end', onEnd);
-    // The client's own 'ready' already warms everything.
-    if (node !== this.client) node.on('ready', onReady);
+    if (onReady) node.on('ready', onReady);
     this.unwatch.set(node, off);
   }
 }
