@@ -16,6 +16,7 @@ export type {
   RedisConnection,
   RedisClusterConnection,
   RedisSentinelConnection,
+  IoredisCompatibleClient,
   HeaderStyle,
   DenyCacheOptions,
 } from './interfaces/rate-limit-module-options.interface.js';

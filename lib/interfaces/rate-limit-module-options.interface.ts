@@ -13,7 +13,17 @@ export interface RedisSentinelConnection extends RedisOptions {
   name: string;
 }
 
-export type RedisConnection = string | RedisOptions | RedisClusterConnection | RedisSentinelConnection | Redis | Cluster;
+/**
+ * A client of another package with ioredis's interface, such as `iovalkey` (Valkey's fork of
+ * ioredis): recognised by shape and used as an ioredis client.
+ */
+export interface IoredisCompatibleClient {
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
+  readonly status: string;
+  quit(): Promise<unknown>;
+}
+
+export type RedisConnection = string | RedisOptions | RedisClusterConnection | RedisSentinelConnection | Redis | Cluster | IoredisCompatibleClient;
 
 export type HeaderStyle = 'legacy' | 'ietf' | 'both' | 'none';
 
