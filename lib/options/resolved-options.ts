@@ -14,6 +14,7 @@ import type {
 } from '../interfaces/rate-limit-policy.interface.js';
 import { configError, describeValue } from '../errors/rate-limit-config.error.js';
 import { compilePolicy } from '../policy/compile-policy.js';
+import { isRedisClient } from '../store/redis/redis-connection.js';
 
 /** Module options after validation, with every default filled in. */
 export interface ResolvedOptions {
@@ -70,6 +71,7 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
   if (enabled && store === 'redis' && (options.redis === undefined || options.redis === null || options.redis === '')) {
     throw configError(WHERE, `redis is required unless store is 'memory': give a URL, ioredis options, { cluster }, { sentinels, name } or a client`);
   }
+  if (enabled && store === 'redis') checkClient(options.redis);
   if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== 'string' || !KEY_PREFIX.test(options.keyPrefix))) {
     throw configError(WHERE, `keyPrefix must match ${KEY_PREFIX.source} (got ${describeValue(options.keyPrefix)})`);
   }
@@ -109,6 +111,23 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
   };
   checkModulePolicies(resolved);
   return resolved;
+}
+
+/**
+ * A client object the module cannot drive would start without error and then fail every
+ * decision into `failMode` (a node-redis client, say): refused here instead. Connection options
+ * are plain objects; a client is an instance of a class.
+ */
+function checkClient(redis: unknown): void {
+  if (typeof redis !== 'object' || redis === null || isRedisClient(redis)) return;
+  const prototype = Object.getPrototypeOf(redis);
+  if (prototype === Object.prototype || prototype === null) return;
+  const name = (redis as { constructor?: { name?: string } }).constructor?.name || 'this object';
+  throw configError(
+    WHERE,
+    `redis: ${name} is not a client this module can use: pass an ioredis client (Redis or Cluster) or an ioredis-compatible one (iovalkey), ` +
+      'or a URL or connection options for the module to connect itself (node-redis clients are not supported yet)',
+  );
 }
 
 /** Module-wide policies are checked here too, so that an app with no routes still fails at start-up. */

@@ -7,6 +7,7 @@ import {
   type RateLimitModuleOptions,
   type RateLimitPolicy,
 } from 'nestjs-redis-rate-limit';
+import { createClient, createCluster } from 'redis';
 import { RedisServer } from '../support/redis-server.js';
 import { ADAPTERS } from '../support/http-app.js';
 import { startupError } from '../support/http-suite.js';
@@ -139,6 +140,14 @@ describe.each(ADAPTERS)('start-up errors on %s', (adapter) => {
 
   it('@RateLimit on a handler no RateLimitGuard reaches (globalGuard: false) is refused', async () => {
     await expectConfigError(withModule([UnguardedController], { globalGuard: false }), 'UnguardedController.handler', 'RateLimitGuard');
+  });
+
+  it.each([
+    ['createClient()', () => createClient({ url: redis.url })],
+    ['createCluster()', () => createCluster({ rootNodes: [{ url: redis.url }] })],
+  ])('a node-redis client (%s) is refused at start-up, naming the option, instead of failing every decision', async (_name, create) => {
+    const message = await expectConfigError(withModule([UndecoratedController], { redis: create() as never }), 'redis', 'node-redis');
+    expect(message).toMatch(/ioredis/);
   });
 
   it('importing the module twice is refused', async () => {
