@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDemo, type DemoProcess } from '../support/demo-process.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The README's picture is this test's screenshot: `DEMO_SCREENSHOT=docs/demo.png` writes it there. */
+/** The README's picture is this test's screenshot: `DEMO_SCREENSHOT=sample/demo.png` writes it there. */
 const SCREENSHOT = process.env.DEMO_SCREENSHOT ?? join(tmpdir(), 'rate-limit-demo.png');
 const WAIT = { timeout: 45_000 };
 
