@@ -27,7 +27,7 @@ function describeDeployment() {
     info.balancer === 'nginx'
       ? `${count} instances behind nginx (round-robin): this page sends every request to nginx.`
       : count > 1
-        ? `${count} instances and no load balancer (nginx was not found): this page spreads its requests over them itself.`
+        ? `${count} instances and no load balancer (nginx not found, or left out with DEMO_NGINX=off): this page spreads its requests over them itself.`
         : 'One instance.';
   $('deployment').textContent = `${balancer} ${store}`;
 }
