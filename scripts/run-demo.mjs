@@ -103,7 +103,9 @@ async function main() {
   await compileSample();
 
   const store = await chooseStore();
-  const dashboardPort = await portPreferring(Number(process.env.DEMO_PORT ?? 3000));
+  const requestedPort = Number(process.env.DEMO_PORT ?? 3000);
+  const dashboardPort = await portPreferring(requestedPort);
+  if (dashboardPort !== requestedPort) console.log(`Port ${requestedPort} is taken: the dashboard gets port ${dashboardPort}.`);
   const nginx = store.memory || process.env.DEMO_NGINX === 'off' ? undefined : findNginx();
   const count = store.memory ? 1 : IDS.length;
   const instances = [];

@@ -15,7 +15,7 @@ afterEach(async () => {
 
 const json = async (url: string, init?: RequestInit) => {
   const response = await fetch(url, init);
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
 it('without nginx, the page spreads its requests over the three instances itself, and says so', async () => {
@@ -23,9 +23,10 @@ it('without nginx, the page spreads its requests over the three instances itself
   expect(demo.output()).toMatch(/Balancer:\s+none: the page spreads its requests over/);
   const { body } = await json(`${demo.url}/dashboard/instances`);
   expect(body).toMatchObject({ store: 'redis', balancer: 'page', redisControl: true });
-  expect(body.instances).toHaveLength(3);
-  expect(body.instances[0]).toBe(demo.url);
-  for (const url of body.instances) await expect(json(`${url}/health`)).resolves.toMatchObject({ status: 200 });
+  const instances = body.instances as string[];
+  expect(instances).toHaveLength(3);
+  expect(instances[0]).toBe(demo.url);
+  for (const url of instances) await expect(json(`${url}/health`)).resolves.toMatchObject({ status: 200 });
 }, 120_000);
 
 it('without redis-server, one instance runs on the memory store, and the console and the page say so', async () => {
