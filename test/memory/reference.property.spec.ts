@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-store.js';
 import { ALGORITHMS, T0, call, type AlgorithmName, decideFlat } from './calls.js';
@@ -6,6 +6,8 @@ import { ALGORITHMS, T0, call, type AlgorithmName, decideFlat } from './calls.js
 // First-principles checks of what the algorithms promise, on traces of one client. The memory
 // store stands for both engines: parity.property.spec.ts shows it replies as the Lua does.
 const RUNS = 400;
+// A few seconds a property here; many times that on a loaded machine.
+jest.setTimeout(120_000);
 
 interface Policy {
   limit: number;
