@@ -160,7 +160,7 @@ describe.each([
       const mine = results.filter((r) => r.tracker === tracker).map((r) => r.status);
       expect([countOf(mine, 200), countOf(mine, 429)]).toEqual([5, 3]);
     }
-  });
+  }, BURST_TIMEOUT_MS);
 
   it('keeps the keys of one tracker in one slot, and spreads trackers over the masters', async () => {
     const keys = [...(await keysWithTtlOnCluster(prefix))];
@@ -222,7 +222,7 @@ describe.each([
       // Once the dust settles, exactly the admitted requests are charged, on both budgets.
       expect(ok(await sequential(url('team'), 12, { 'x-team': `t4-${prefix}` }))).toBe(10 - admitted);
       expect(ok(await sequential(url('user'), 5, { 'x-user': `u4-${prefix}` }))).toBe(3 - admitted);
-    });
+    }, BURST_TIMEOUT_MS);
   });
 
   it('SCRIPT FLUSH on every master between two requests: the second is decided normally', async () => {
