@@ -1,0 +1,39 @@
+// Before `npm test`: the suite starts real Redis servers, a Cluster and a Sentinel setup of its
+// own, and drives the sample's dashboard in headless Chromium. Name everything missing at once,
+// with the command that installs it, instead of failing later in some test's stack trace.
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian/Ubuntu package, the program the tests run, what for. */
+const NEEDED = [
+  { pkg: 'redis-server', program: 'redis-server', why: 'the Redis servers the tests start' },
+  { pkg: 'redis-tools', program: 'redis-cli', why: 'creating the test Cluster' },
+  { pkg: 'redis-sentinel', program: 'redis-sentinel', why: 'the Sentinel tests' },
+  { pkg: 'chromium', program: CHROMIUM, why: "the sample dashboard's browser test (or set CHROMIUM_PATH)" },
+];
+
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const onPath = (program) =>
+  program.includes('/') ? executable(program) : (process.env.PATH ?? '').split(delimiter).some((dir) => dir && executable(join(dir, program)));
+
+const missing = NEEDED.filter(({ program }) => !onPath(program));
+if (missing.length > 0) {
+  const width = Math.max(...missing.map(({ program }) => program.length));
+  console.error(
+    'npm test needs programs that are not installed:\n' +
+      missing.map(({ program, why }) => `  ${program.padEnd(width)}  ${why}`).join('\n') +
+      '\nOn Debian/Ubuntu install them with:\n' +
+      `  sudo apt-get update && sudo apt-get install -y ${[...new Set(missing.map(({ pkg }) => pkg))].join(' ')}`,
+  );
+  process.exit(1);
+}
