@@ -25,7 +25,6 @@ const STARTERS = [
 
 const started = performance.now();
 const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
-const timings = [];
 const running = new Set();
 const cleanups = [];
 
@@ -70,7 +69,7 @@ function run(label, command, args, { cwd = ROOT, env = {}, quiet = false, captur
         if (quiet) process.stderr.write(output);
         fail(`${label}: \`${command} ${args.join(' ')}\` failed (${signal ?? `exit ${code}`})`);
       }
-      timings.push(`${label} ${seconds(since)}`);
+      console.log(`  ok  ${label} (${seconds(since)})`);
       resolve(stdout);
     });
   });
@@ -146,16 +145,17 @@ async function main() {
   ]);
   // One Redis database per command: each app run starts from an empty budget.
   let db = 0;
-  for (const starter of STARTERS) {
-    const cwd = dirOf(starter);
-    for (const command of starter.commands) {
-      console.log(`\n== ${starter.name}: npm run ${command}`);
-      const env = { REDIS_URL: `redis://${HOST}:${port}/${db++}` };
-      await run(`${starter.name} ${command}`, 'npm', ['run', '--silent', command], { cwd, env });
-    }
-  }
+  // The starters side by side too, each its commands in order; a command's output is shown if it fails.
+  await Promise.all(
+    STARTERS.map(async (starter) => {
+      for (const command of starter.commands) {
+        const env = { REDIS_URL: `redis://${HOST}:${port}/${db++}` };
+        await run(`${starter.name} npm run ${command}`, 'npm', ['run', '--silent', command], { cwd: dirOf(starter), env, quiet: true });
+      }
+    }),
+  );
   stopAll();
-  console.log(`\ntest:starters passed in ${seconds(started)}:\n  ${timings.join('\n  ')}`);
+  console.log(`test:starters passed in ${seconds(started)}`);
 }
 
 main().catch((error) => fail(error instanceof Error ? error.stack : String(error)));
