@@ -2,19 +2,20 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { RateLimitEngine } from '../engine/rate-limit-engine.js';
 import type { Tracker } from '../interfaces/rate-limit-policy.interface.js';
 import type { ResolvedOptions } from '../options/resolved-options.js';
-import { RATE_LIMIT_OPTIONS } from '../rate-limit.constants.js';
+import { RATE_LIMIT_ENGINE, RATE_LIMIT_HEADER_WRITER, RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICY_REGISTRY } from '../rate-limit.constants.js';
 import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
 import { rateLimitedError, unavailableError } from '../contexts/context-errors.js';
 import { httpExchange } from '../contexts/http-exchange.js';
 import { denyingDecision, RateLimitHeaderWriter, retryAfterSeconds } from '../headers/rate-limit-header-writer.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
+import { RATE_LIMIT_GUARD, sharedVerdicts } from '../support/process-state.js';
 
 /**
  * Verdicts by HTTP request, or by argument list for gateways and microservices; shared by every
  * guard instance. Not a property on the request: Express swaps the request's prototype, and
  * adding a property to such an object takes V8's slow path (some 4 µs a request).
  */
-const decided = new WeakMap<object, RateLimitVerdict>();
+const decided = sharedVerdicts;
 
 /**
  * Decides each request through the store. Registered app-wide by default; binding it again
@@ -25,12 +26,13 @@ const decided = new WeakMap<object, RateLimitVerdict>();
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
+  static readonly [RATE_LIMIT_GUARD] = true;
   private readonly tracker = (context: ExecutionContext) => this.getTracker(context);
 
   constructor(
-    protected readonly registry: RateLimitPolicyRegistry,
-    protected readonly engine: RateLimitEngine,
-    protected readonly headers: RateLimitHeaderWriter,
+    @Inject(RATE_LIMIT_POLICY_REGISTRY) protected readonly registry: RateLimitPolicyRegistry,
+    @Inject(RATE_LIMIT_ENGINE) protected readonly engine: RateLimitEngine,
+    @Inject(RATE_LIMIT_HEADER_WRITER) protected readonly headers: RateLimitHeaderWriter,
     @Inject(RATE_LIMIT_OPTIONS) protected readonly options: ResolvedOptions,
   ) {}
 
