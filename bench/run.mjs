@@ -9,6 +9,7 @@
 //   BENCH_SECONDS             measured seconds per in-process segment (default 3, quick 1)
 //   BENCH_WARMUP_SECONDS      warm-up before each segment (default 1, quick 0.5)
 //   BENCH_ROUNDS              rounds of the decision scenario (default 5, quick 2)
+//   BENCH_METRICS_ROUNDS      rounds of the metrics-cost scenario (default 7, quick 5)
 //   BENCH_FLOOD_ROUNDS        rounds of the in-process flood (default 3, quick 1)
 //   BENCH_MEMORY_ROUNDS       rounds of the memory scenario (default 3, quick 1)
 //   BENCH_HTTP_SECONDS        measured seconds per autocannon run (default 5, quick 2)
@@ -17,7 +18,7 @@
 //   BENCH_CONCURRENCY         concurrent callers in-process (default 64)
 //   BENCH_CONNECTIONS         autocannon connections (default 64)
 //   BENCH_KEYS                distinct trackers (default 10000)
-//   BENCH_ONLY                comma list of scenarios: decisions,memory,flood,http
+//   BENCH_ONLY                comma list of scenarios: decisions,metrics,memory,flood,http
 //   BENCH_SIDES               comma list of side ids to keep in the in-process scenarios
 //   BENCH_TIMEOUT_MS          the library's `timeout` in the bench (default 1000; the library's own default is 100)
 //   BENCH_EXTRA=1             extra informational sides (the module given a plain existing ioredis client)
@@ -32,7 +33,7 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BenchRedis, REDIS_ARGS, redisVersion, statsDelta } from './lib/redis.mjs';
 import { closedLoop, oncePerKey } from './lib/load.mjs';
-import { closeApps, decisionSides, floodSides, memorySides } from './lib/sides.mjs';
+import { closeApps, decisionSides, floodSides, memorySides, metricsSides } from './lib/sides.mjs';
 import { FLOOD_LIMIT } from './lib/limits.mjs';
 import { cannon, HttpServer } from './lib/http.mjs';
 import { fmt, fmtInt, fmtRatio, median, rotate, shuffled, table } from './lib/stats.mjs';
@@ -54,6 +55,7 @@ const cfg = {
   seconds: num('BENCH_SECONDS', 3, 1),
   warmup: num('BENCH_WARMUP_SECONDS', 1, 0.5),
   rounds: num('BENCH_ROUNDS', 5, 2),
+  metricsRounds: num('BENCH_METRICS_ROUNDS', 7, 5),
   floodRounds: num('BENCH_FLOOD_ROUNDS', 3, 1),
   memoryRounds: num('BENCH_MEMORY_ROUNDS', 3, 1),
   httpSeconds: num('BENCH_HTTP_SECONDS', 5, 2),
@@ -102,10 +104,10 @@ async function openAll(sides, url) {
   return opened;
 }
 
-async function decisionsScenario(redis) {
-  const opened = await openAll(keep(decisionSides()), redis.url);
+async function decisionsScenario(redis, sides = decisionSides(), roundCount = cfg.rounds, tag = 'decisions') {
+  const opened = await openAll(keep(sides), redis.url);
   const rounds = [];
-  for (let r = 0; r < cfg.rounds; r++) {
+  for (let r = 0; r < roundCount; r++) {
     const row = {};
     for (const { side, handle } of rotate(opened, r)) {
       await settle(redis);
@@ -127,7 +129,7 @@ async function decisionsScenario(redis) {
       res.roundTripsPerOp = (side.command === 'ping' ? primary?.calls ?? 0 : delta.scriptCalls) / res.ops;
       row[side.id] = res;
       log(
-        `  [decisions r${r + 1}] ${side.id.padEnd(20)} ${fmtInt(res.opsPerSec).padStart(9)}/s  p50 ${fmt(res.p50, 0)}µs  p99 ${fmt(res.p99, 0)}µs  ` +
+        `  [${tag} r${r + 1}] ${side.id.padEnd(20)} ${fmtInt(res.opsPerSec).padStart(9)}/s  p50 ${fmt(res.p50, 0)}µs  p99 ${fmt(res.p99, 0)}µs  ` +
           `cpu node ${fmt(res.cpuUsPerOp, 1)}µs redis ${fmt(res.redisCpuUsPerOp, 1)}µs  redis ${fmt(res.usecPerCall)}µs/call ${fmt(res.usecPerOp)}µs/decision  trips/op ${fmt(res.roundTripsPerOp)}${res.denied ? `  denied ${res.denied}` : ''}${res.errors ? `  errors ${res.errors}` : ''}`,
       );
     }
@@ -136,6 +138,12 @@ async function decisionsScenario(redis) {
   for (const { handle } of opened) await handle.close();
   return { sides: opened.map(({ side }) => side), rounds };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 1b: what metrics cost: the decision scenario's gcra side without metrics, with the
+// Prometheus module and with the OpenTelemetry module (each its own app), interleaved.
+
+const metricsScenario = (redis) => decisionsScenario(redis, metricsSides(), cfg.metricsRounds, 'metrics');
 
 // ---------------------------------------------------------------------------------------------
 // Scenario 2: Redis bytes per tracked key (used_memory delta over 10k trackers, MEMORY USAGE).
@@ -328,7 +336,7 @@ function commands() {
 function buildReport(results, startLoad, loads, failures, elapsedS) {
   const out = [];
   const targets = [];
-  const { decisions, memory, flood, http } = results;
+  const { decisions, metrics, memory, flood, http } = results;
 
   if (decisions) {
     const rs = decisions.rounds;
@@ -380,6 +388,34 @@ function buildReport(results, startLoad, loads, failures, elapsedS) {
         `${fmt(ourUs)} µs vs ${fmt(best)} µs (${bestId ?? 'n/a'}) = ${fmtRatio(ourUs / best)}`,
         status(check(ourUs / best, (v) => v <= 1)),
       ]);
+    }
+  }
+
+  if (metrics) {
+    const rs = metrics.rounds;
+    const ids = metrics.sides.map((s) => s.id);
+    const rows = metrics.sides.map((s) => [
+      s.label,
+      fmtInt(medianOf(rs, s.id, 'opsPerSec')),
+      fmt(medianOf(rs, s.id, 'p50'), 0),
+      fmt(medianOf(rs, s.id, 'p99'), 0),
+      fmt(medianOf(rs, s.id, 'cpuUsPerOp'), 2),
+      ids.includes('metrics-off') ? fmt(median(rs.map((row) => row[s.id]?.cpuUsPerOp - row['metrics-off']?.cpuUsPerOp)), 2) : 'n/a',
+      fmtInt(rs.reduce((sum, row) => sum + (row[s.id]?.errors ?? 0), 0)),
+      ids.includes('metrics-off') ? fmtRatio(medianRatio(rs, s.id, 'metrics-off', 'opsPerSec')) : 'n/a',
+    ]);
+    out.push(
+      `### What metrics cost (gcra, ${cfg.concurrency} concurrent callers, ${fmtInt(cfg.keys)} keys, ${cfg.metricsRounds} rounds × ${cfg.seconds} s, median of rounds)`,
+      '',
+      table(['side', 'decisions/s', 'p50 µs', 'p99 µs', 'Node CPU µs/decision', 'Node CPU µs/decision vs no metrics (median of per-round differences)', 'failed calls (all rounds)', 'vs no metrics'], rows),
+      '',
+      'One decision is reported to the metrics once (one policy); each batch of decisions sent to Redis together is one histogram observation.',
+      '',
+    );
+    for (const [id, name] of [['metrics-prometheus', 'Prometheus'], ['metrics-opentelemetry', 'OpenTelemetry']]) {
+      if (!ids.includes(id) || !ids.includes('metrics-off')) continue;
+      const ratio = medianRatio(rs, id, 'metrics-off', 'opsPerSec');
+      targets.push([`Decisions/s with ${name} metrics ≥ 0.95× without`, fmtRatio(ratio), status(check(ratio, (v) => v >= 0.95))]);
     }
   }
 
@@ -550,7 +586,7 @@ async function main() {
   const loads = [];
   const failures = [];
   try {
-    const scenarios = { decisions: decisionsScenario, memory: memoryScenario, flood: floodScenario, http: httpScenario };
+    const scenarios = { decisions: decisionsScenario, metrics: metricsScenario, memory: memoryScenario, flood: floodScenario, http: httpScenario };
     for (const [name, run] of Object.entries(scenarios)) {
       if (!want(name)) continue;
       const load0 = os.loadavg()[0];

@@ -14,7 +14,7 @@ export class CircuitBreaker {
   private openUntil = 0;
   private probing = false;
   /** Told when the breaker trips and when a probe closes it again (half-open counts as open). */
-  observer: RateLimitObserver | undefined;
+  observer: Pick<RateLimitObserver, 'circuitChanged'> | undefined;
 
   constructor(
     private readonly threshold = 5,

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { RateLimitDecision, RateLimitEvent, RateLimitOutcome } from '../interfaces/rate-limit-decision.interface.js';
 import type { FailMode } from '../interfaces/rate-limit-policy.interface.js';
-import type { RateLimitObserver } from '../metrics/rate-limit-observer.js';
+import type { ObserverSet } from '../metrics/observer-set.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { hashTracker } from '../keys/tracker-tag.js';
 import { FailureLog } from '../support/failure-log.js';
@@ -15,7 +15,7 @@ type Listener = (event: RateLimitEvent) => void;
  */
 export class DecisionEvents {
   private readonly listenerFailures: FailureLog;
-  private observer: RateLimitObserver | undefined;
+  private observer: ObserverSet | undefined;
   /** Whether anyone listens: the one check a decision pays when no one does. */
   private active: boolean;
 
@@ -27,7 +27,7 @@ export class DecisionEvents {
     this.active = listener !== undefined;
   }
 
-  observe(observer: RateLimitObserver): void {
+  observe(observer: ObserverSet): void {
     this.observer = observer;
     this.active = true;
   }

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { RateLimitObserver } from '../metrics/rate-limit-observer.js';
+import type { ObserverSet } from '../metrics/observer-set.js';
 import type { RateLimitStore, StoreCall, StoreVerdict } from '../store/rate-limit-store.interface.js';
 import { FailureLog } from '../support/failure-log.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -17,7 +17,7 @@ export class StoreCaller {
   readonly breaker = new CircuitBreaker();
   /** Store outages, logged once per burst, with a line when decisions go through again. */
   readonly failures: FailureLog;
-  private observer: RateLimitObserver | undefined;
+  private observer: ObserverSet | undefined;
 
   constructor(
     private readonly store: RateLimitStore,
@@ -28,7 +28,7 @@ export class StoreCaller {
   }
 
   /** Reports failures here, breaker changes and the store's own call durations to `observer`. */
-  observe(observer: RateLimitObserver): void {
+  observe(observer: ObserverSet): void {
     this.observer = observer;
     this.breaker.observer = observer;
     this.store.observer = observer;

@@ -23,15 +23,20 @@ export interface RateLimitObservedPolicy {
   readonly where: string;
 }
 
+/**
+ * Decisions and deny-cache hits arrive as counts, gathered over one turn of the event loop: under
+ * load many requests share a turn, so a metric pays one update per turn, not one per request.
+ * They are reported at the end of the turn, before any I/O of the next one.
+ */
 export interface RateLimitObserver {
-  /** Once per policy of every decision (a deny-cache answer included). */
-  decision(outcome: RateLimitObservedOutcome, policy: RateLimitObservedPolicy): void;
+  /** `count` decisions of `policy` with `outcome` (one per policy of each request; deny-cache answers included). */
+  decisions(outcome: RateLimitObservedOutcome, policy: RateLimitObservedPolicy, count: number): void;
   /** Once per store call, answered or failed: a batch of decisions sent together is one call. */
   storeCall(seconds: number): void;
   /** Once per decision the store gave no verdict for (the request then followed its `failMode`). */
   storeFailure(reason: RateLimitStoreFailureReason): void;
   /** The circuit breaker opened (`true`), or closed after a successful probe (`false`); also once when the observer is added. */
   circuitChanged(open: boolean): void;
-  /** Once per request answered from the deny cache, with no store call. */
-  denyCacheHit(): void;
+  /** `count` requests answered from the deny cache, with no store call. */
+  denyCacheHits(count: number): void;
 }

@@ -9,14 +9,14 @@ import {
 
 /** Reports the engine's events as instruments of one OpenTelemetry `Meter`. */
 export class OpenTelemetryRateLimitObserver implements RateLimitObserver {
-  private readonly decisions: Counter;
-  /** The attribute sets of `decisions`, per policy and outcome: built once, not per decision. */
+  private readonly decisionsTotal: Counter;
+  /** The attribute sets of `decisionsTotal`, per policy and outcome: built once, not per report. */
   private readonly attributesOf = new WeakMap<RateLimitObservedPolicy, Partial<Record<RateLimitObservedOutcome, Attributes>>>();
   private readonly storeDuration: Histogram;
   private readonly storeFailures: Counter;
   private readonly failureAttributes: Partial<Record<RateLimitStoreFailureReason, Attributes>> = {};
   private readonly circuitOpen: Gauge;
-  private readonly denyCacheHits: Counter;
+  private readonly denyCacheHitsTotal: Counter;
 
   constructor(meter: Meter, storeDurationBuckets: readonly number[]) {
     const { decisions, storeDuration, storeFailures, circuitOpen, denyCacheHits } = RATE_LIMIT_METRICS;
@@ -27,7 +27,7 @@ export class OpenTelemetryRateLimitObserver implements RateLimitObserver {
     });
     // A Meter hands out the same instrument for the same name and options: two apps on one
     // meter share these, as they share a prom-client registry.
-    this.decisions = meter.createCounter(decisions.openTelemetry, options(decisions));
+    this.decisionsTotal = meter.createCounter(decisions.openTelemetry, options(decisions));
     this.storeDuration = meter.createHistogram(storeDuration.openTelemetry, {
       ...options(storeDuration),
       valueType: ValueType.DOUBLE,
@@ -35,13 +35,13 @@ export class OpenTelemetryRateLimitObserver implements RateLimitObserver {
     });
     this.storeFailures = meter.createCounter(storeFailures.openTelemetry, options(storeFailures));
     this.circuitOpen = meter.createGauge(circuitOpen.openTelemetry, options(circuitOpen));
-    this.denyCacheHits = meter.createCounter(denyCacheHits.openTelemetry, options(denyCacheHits));
+    this.denyCacheHitsTotal = meter.createCounter(denyCacheHits.openTelemetry, options(denyCacheHits));
   }
 
-  decision(outcome: RateLimitObservedOutcome, policy: RateLimitObservedPolicy): void {
+  decisions(outcome: RateLimitObservedOutcome, policy: RateLimitObservedPolicy, count: number): void {
     let byOutcome = this.attributesOf.get(policy);
     if (!byOutcome) this.attributesOf.set(policy, (byOutcome = {}));
-    this.decisions.add(1, (byOutcome[outcome] ??= { policy: policy.name, route: policy.where, outcome }));
+    this.decisionsTotal.add(count, (byOutcome[outcome] ??= { policy: policy.name, route: policy.where, outcome }));
   }
 
   storeCall(seconds: number): void {
@@ -56,7 +56,7 @@ export class OpenTelemetryRateLimitObserver implements RateLimitObserver {
     this.circuitOpen.record(open ? 1 : 0);
   }
 
-  denyCacheHit(): void {
-    this.denyCacheHits.add(1);
+  denyCacheHits(count: number): void {
+    this.denyCacheHitsTotal.add(count);
   }
 }

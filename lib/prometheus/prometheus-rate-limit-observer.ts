@@ -34,19 +34,19 @@ type Increment = { inc(value?: number): void };
 
 /** Reports the engine's events as prom-client metrics on one registry. */
 export class PrometheusRateLimitObserver implements RateLimitObserver {
-  private readonly decisions: Counter<'policy' | 'route' | 'outcome'>;
-  /** Label-bound children of `decisions`, per policy and outcome. */
+  private readonly decisionsTotal: Counter<'policy' | 'route' | 'outcome'>;
+  /** Label-bound children of `decisionsTotal`, per policy and outcome. */
   private readonly decisionsOf = new WeakMap<RateLimitObservedPolicy, Partial<Record<RateLimitObservedOutcome, Increment>>>();
   private readonly storeDuration: Histogram;
   private readonly storeFailures: Record<RateLimitStoreFailureReason, Increment>;
   private readonly circuitOpen: Gauge;
-  private readonly denyCacheHits: Counter;
+  private readonly denyCacheHitsTotal: Counter;
 
   constructor(registry: PrometheusRegistry, storeDurationBuckets: readonly number[]) {
     const registers = [registry];
     const { decisions, storeDuration, storeFailures, circuitOpen, denyCacheHits } = RATE_LIMIT_METRICS;
     const decisionLabels = ['policy', 'route', 'outcome'] as const;
-    this.decisions = registered(registry, decisions.prometheus, 'counter', decisionLabels, () =>
+    this.decisionsTotal = registered(registry, decisions.prometheus, 'counter', decisionLabels, () =>
       new Counter({ name: decisions.prometheus, help: decisions.description, labelNames: decisionLabels, registers }),
     );
     this.storeDuration = registered(registry, storeDuration.prometheus, 'histogram', [], () =>
@@ -58,7 +58,7 @@ export class PrometheusRateLimitObserver implements RateLimitObserver {
     this.circuitOpen = registered(registry, circuitOpen.prometheus, 'gauge', [], () =>
       new Gauge({ name: circuitOpen.prometheus, help: circuitOpen.description, registers }),
     );
-    this.denyCacheHits = registered(registry, denyCacheHits.prometheus, 'counter', [], () =>
+    this.denyCacheHitsTotal = registered(registry, denyCacheHits.prometheus, 'counter', [], () =>
       new Counter({ name: denyCacheHits.prometheus, help: denyCacheHits.description, registers }),
     );
     // Every reason is exported from the start (at 0), so that rate() sees the first failure.
@@ -70,10 +70,10 @@ export class PrometheusRateLimitObserver implements RateLimitObserver {
     this.storeFailures = byReason as Record<RateLimitStoreFailureReason, Increment>;
   }
 
-  decision(outcome: RateLimitObservedOutcome, policy: RateLimitObservedPolicy): void {
+  decisions(outcome: RateLimitObservedOutcome, policy: RateLimitObservedPolicy, count: number): void {
     let byOutcome = this.decisionsOf.get(policy);
     if (!byOutcome) this.decisionsOf.set(policy, (byOutcome = {}));
-    (byOutcome[outcome] ??= this.decisions.labels({ policy: policy.name, route: policy.where, outcome })).inc();
+    (byOutcome[outcome] ??= this.decisionsTotal.labels({ policy: policy.name, route: policy.where, outcome })).inc(count);
   }
 
   storeCall(seconds: number): void {
@@ -88,7 +88,7 @@ export class PrometheusRateLimitObserver implements RateLimitObserver {
     this.circuitOpen.set(open ? 1 : 0);
   }
 
-  denyCacheHit(): void {
-    this.denyCacheHits.inc();
+  denyCacheHits(count: number): void {
+    this.denyCacheHitsTotal.inc(count);
   }
 }

@@ -40,5 +40,5 @@ export interface RateLimitStore {
   /** False while the store cannot answer right now (for example Redis disconnected). */
   isReady(): boolean;
   /** Set by the engine when metrics are on: the store reports each call's duration to it (`storeCall`). */
-  observer?: RateLimitObserver;
+  observer?: Pick<RateLimitObserver, 'storeCall'>;
 }

@@ -15,6 +15,8 @@ class CollectingReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 
   async metrics(): Promise<MetricData[]> {
+    // Decisions are reported at the end of the event-loop turn they were made in.
+    await new Promise((resolve) => setImmediate(resolve));
     const { resourceMetrics, errors } = await this.collect();
     expect(errors).toEqual([]);
     return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);

@@ -107,6 +107,8 @@ describe('nestjs-redis-rate-limit/prometheus, scraped over HTTP', () => {
       const app = await startMetricsApp({ metrics: RateLimitPrometheusModule.forRoot(), options: { store: 'memory' } });
       try {
         for (let i = 0; i < 4; i++) await get(`${app.url}/limited`, { 'x-client': 'memory' });
+        // Read in-process: decisions are reported at the end of the event-loop turn they were made in.
+        await new Promise((resolve) => setImmediate(resolve));
         const readings = readingsOf(parseExposition(await register.metrics()));
         expect(readings.decisions({ route: 'LimitedController.limited', outcome: 'allowed' })).toBe(3);
         expect(readings.decisions({ route: 'LimitedController.limited', outcome: 'denied' })).toBe(1);

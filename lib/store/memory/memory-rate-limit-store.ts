@@ -37,7 +37,7 @@ const nowMicros = () => Math.floor((performance.timeOrigin + performance.now()) 
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly table: StateTable;
   /** Hears the duration of each `decide` call. */
-  observer: RateLimitObserver | undefined;
+  observer: Pick<RateLimitObserver, 'storeCall'> | undefined;
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     const maxKeys = options.maxKeys ?? 100_000;

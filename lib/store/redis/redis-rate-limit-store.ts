@@ -27,7 +27,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
   /** Batches being filled, by Cluster slot tag ('' outside a Cluster). */
   private pending = new Map<string, DecisionBatch>();
   /** Hears the duration of each script call (one per batch). */
-  observer: RateLimitObserver | undefined;
+  observer: Pick<RateLimitObserver, 'storeCall'> | undefined;
 
   constructor(
     readonly client: RedisClient,
