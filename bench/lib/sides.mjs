@@ -33,14 +33,14 @@ function metricsModule(metrics) {
 }
 
 /** One Nest application context per module config, shared by the sides that use it. */
-async function limiterService(url, denyCache, plainClient = false, metrics = 'none') {
-  const id = `${url}|${denyCache}|${plainClient}|${metrics}`;
+async function limiterService(url, denyCache, plainClient = false, metrics = 'none', store = 'redis') {
+  const id = `${url}|${denyCache}|${plainClient}|${metrics}|${store}`;
   if (!apps.has(id)) {
     const promise = (async () => {
       class BenchModule {}
       // Default: the module's `redis: url` (a client it creates and configures itself).
       const redis = plainClient ? new Redis(url) : url;
-      const options = { redis, denyCache: { enabled: denyCache }, ...(DECISION_TIMEOUT_MS ? { timeout: DECISION_TIMEOUT_MS } : {}) };
+      const options = { ...(store === 'memory' ? { store } : { redis }), denyCache: { enabled: denyCache }, ...(DECISION_TIMEOUT_MS ? { timeout: DECISION_TIMEOUT_MS } : {}) };
       const withMetrics = metrics === 'none' ? undefined : metricsModule(metrics);
       Module({ imports: [RateLimitModule.forRoot(options), ...(withMetrics ? [withMetrics.module] : [])] })(BenchModule);
       const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
@@ -73,7 +73,7 @@ const checked = (d) => {
 };
 
 /** This library, one algorithm, through `RateLimiterService.consume`. */
-function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, plainClient = false, metrics = 'none', name, label, id } = {}) {
+function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, plainClient = false, metrics = 'none', store = 'redis', name, label, id } = {}) {
   // One policy object for the whole run: the service caches its compiled form by identity.
   const policy = { algorithm, limit, window: windowMs, name: name ?? algorithm.replace(/[^a-z]/g, '') };
   return {
@@ -81,7 +81,7 @@ function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = 
     label: label ?? `nestjs-redis-rate-limit ${algorithm}`,
     command: 'evalsha',
     async open(url) {
-      const service = await limiterService(url, denyCache, plainClient, metrics);
+      const service = await limiterService(url, denyCache, plainClient, metrics, store);
       return { call: (key) => service.consume(key, policy).then(checked), close: async () => undefined };
     },
   };
@@ -224,13 +224,23 @@ export function decisionSides() {
   ];
 }
 
-/** The cost of metrics: the same gcra decisions without them, with prom-client, with OpenTelemetry. */
+/**
+ * The cost of metrics: the same gcra decisions without them, with prom-client and with
+ * OpenTelemetry; on Redis, and on the memory store, whose decisions cost the least (no round
+ * trip), so that the metrics' own work is the largest share there: the worst case.
+ */
 export function metricsSides() {
-  return [
-    ours('gcra', { id: 'metrics-off', label: 'nestjs-redis-rate-limit gcra, no metrics' }),
-    ours('gcra', { metrics: 'prometheus', id: 'metrics-prometheus', label: 'nestjs-redis-rate-limit gcra, RateLimitPrometheusModule' }),
-    ours('gcra', { metrics: 'opentelemetry', id: 'metrics-opentelemetry', label: 'nestjs-redis-rate-limit gcra, RateLimitOpenTelemetryModule (SDK meter)' }),
-  ];
+  const sides = [];
+  for (const store of ['redis', 'memory']) {
+    const suffix = store === 'memory' ? '-memory' : '';
+    const on = store === 'memory' ? ', memory store' : '';
+    sides.push(
+      ours('gcra', { store, id: `metrics-off${suffix}`, label: `gcra${on}, no metrics` }),
+      ours('gcra', { store, metrics: 'prometheus', id: `metrics-prometheus${suffix}`, label: `gcra${on}, RateLimitPrometheusModule` }),
+      ours('gcra', { store, metrics: 'opentelemetry', id: `metrics-opentelemetry${suffix}`, label: `gcra${on}, RateLimitOpenTelemetryModule (SDK meter)` }),
+    );
+  }
+  return sides;
 }
 
 /** Bytes per tracked key: the sides that store state. */
