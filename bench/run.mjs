@@ -34,6 +34,7 @@ import { runInNewContext } from 'node:vm';
 import { BenchRedis, REDIS_ARGS, redisVersion, statsDelta } from './lib/redis.mjs';
 import { closedLoop, oncePerKey } from './lib/load.mjs';
 import { closeApps, decisionSides, floodSides, memorySides, metricsSides } from './lib/sides.mjs';
+import { metricsWorkNs } from './lib/metrics-work.mjs';
 import { FLOOD_LIMIT } from './lib/limits.mjs';
 import { cannon, HttpServer } from './lib/http.mjs';
 import { fmt, fmtInt, fmtRatio, median, rotate, shuffled, table } from './lib/stats.mjs';
@@ -143,7 +144,27 @@ async function decisionsScenario(redis, sides = decisionSides(), roundCount = cf
 // Scenario 1b: what metrics cost: the decision scenario's gcra side without metrics, with the
 // Prometheus module and with the OpenTelemetry module (each its own app), interleaved.
 
-const metricsScenario = (redis) => decisionsScenario(redis, metricsSides(), cfg.metricsRounds, 'metrics');
+async function metricsScenario(redis) {
+  const result = await decisionsScenario(redis, metricsSides(), cfg.metricsRounds, 'metrics');
+  // The metrics' own CPU per decision in isolation (robust on a busy machine), per round, median.
+  result.work = {};
+  for (const kind of ['prometheus', 'opentelemetry']) {
+    for (const [shape, options] of Object.entries(WORK_SHAPES)) {
+      const samples = [];
+      for (let r = 0; r < cfg.metricsRounds; r++) samples.push(await metricsWorkNs(kind, options));
+      result.work[`${kind}/${shape}`] = median(samples);
+      log(`  [metrics work] ${kind} ${shape}: ${fmt(median(samples), 0)} ns CPU per decision (median of ${samples.length})`);
+    }
+  }
+  return result;
+}
+
+/** Loads for the isolated measurement: a loaded Redis-backed app (batches of 32, 64 decisions a turn), and one call per decision. */
+const WORK_SHAPES = {
+  'batched (32 per store call, 64 per turn)': { decisionsPerCall: 32, decisionsPerTurn: 64 },
+  'one store call per decision (memory store; 64 per turn)': { decisionsPerCall: 1, decisionsPerTurn: 64 },
+  'one decision per turn and per store call (an idle app)': { decisionsPerCall: 1, decisionsPerTurn: 1, decisions: 100_000 },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Scenario 2: Redis bytes per tracked key (used_memory delta over 10k trackers, MEMORY USAGE).
@@ -415,6 +436,15 @@ function buildReport(results, startLoad, loads, failures, elapsedS) {
       '',
       'Each side is its own app; one decision (one policy) is one count, reported once per event-loop turn; each batch sent to Redis together, and each memory-store call, is one histogram observation. ' +
         'The memory-store sides are the worst case: a decision there costs a few µs of CPU and no round trip, so the metrics\' share is the largest.',
+      '',
+    );
+    out.push(
+      `The metrics' own work in isolation (\`bench/lib/metrics-work.mjs\`: the engine's observer set and the module's observer, CPU time, which other processes on the machine do not inflate the way they do rates; median of ${cfg.metricsRounds}):`,
+      '',
+      table(
+        ['load', 'Prometheus: CPU ns per decision', 'OpenTelemetry: CPU ns per decision'],
+        Object.keys(WORK_SHAPES).map((shape) => [shape, fmt(metrics.work[`prometheus/${shape}`], 0), fmt(metrics.work[`opentelemetry/${shape}`], 0)]),
+      ),
       '',
     );
     for (const [id, name] of [['metrics-prometheus', 'Prometheus'], ['metrics-opentelemetry', 'OpenTelemetry']]) {
