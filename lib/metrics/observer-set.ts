@@ -55,8 +55,15 @@ export class ObserverSet {
     this.schedule();
   }
 
+  /** Once per store call: a plain loop (no closure), as a memory store makes one call per decision. */
   storeCall(seconds: number): void {
-    this.each((o) => o.storeCall(seconds));
+    for (const observer of this.observers) {
+      try {
+        observer.storeCall(seconds);
+      } catch (error) {
+        this.failed(error);
+      }
+    }
   }
 
   storeFailure(reason: RateLimitStoreFailureReason): void {
@@ -96,8 +103,12 @@ export class ObserverSet {
       try {
         report(observer);
       } catch (error) {
-        this.failures.failed(`a rate limit observer threw: ${error instanceof Error ? error.message : String(error)}`);
+        this.failed(error);
       }
     }
+  }
+
+  private failed(error: unknown): void {
+    this.failures.failed(`a rate limit observer threw: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
