@@ -10,6 +10,8 @@ export default {
   moduleNameMapper: {
     '^nestjs-redis-rate-limit$': '<rootDir>/lib/index.ts',
     '^nestjs-redis-rate-limit/terminus$': '<rootDir>/lib/terminus/index.ts',
+    '^nestjs-redis-rate-limit/prometheus$': '<rootDir>/lib/prometheus/index.ts',
+    '^nestjs-redis-rate-limit/opentelemetry$': '<rootDir>/lib/opentelemetry/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -9,6 +9,7 @@
 //   BENCH_SECONDS             measured seconds per in-process segment (default 3, quick 1)
 //   BENCH_WARMUP_SECONDS      warm-up before each segment (default 1, quick 0.5)
 //   BENCH_ROUNDS              rounds of the decision scenario (default 5, quick 2)
+//   BENCH_METRICS_ROUNDS      rounds of the metrics-cost scenario (default 7, quick 5)
 //   BENCH_FLOOD_ROUNDS        rounds of the in-process flood (default 3, quick 1)
 //   BENCH_MEMORY_ROUNDS       rounds of the memory scenario (default 3, quick 1)
 //   BENCH_HTTP_SECONDS        measured seconds per autocannon run (default 5, quick 2)
@@ -17,7 +18,7 @@
 //   BENCH_CONCURRENCY         concurrent callers in-process (default 64)
 //   BENCH_CONNECTIONS         autocannon connections (default 64)
 //   BENCH_KEYS                distinct trackers (default 10000)
-//   BENCH_ONLY                comma list of scenarios: decisions,memory,flood,http
+//   BENCH_ONLY                comma list of scenarios: decisions,metrics,memory,flood,http
 //   BENCH_SIDES               comma list of side ids to keep in the in-process scenarios
 //   BENCH_TIMEOUT_MS          the library's `timeout` in the bench (default 1000; the library's own default is 100)
 //   BENCH_EXTRA=1             extra informational sides (the module given a plain existing ioredis client)
@@ -32,7 +33,8 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BenchRedis, REDIS_ARGS, redisVersion, statsDelta } from './lib/redis.mjs';
 import { closedLoop, oncePerKey } from './lib/load.mjs';
-import { closeApps, decisionSides, floodSides, memorySides } from './lib/sides.mjs';
+import { closeApps, decisionSides, floodSides, memorySides, metricsSides } from './lib/sides.mjs';
+import { metricsWorkNs } from './lib/metrics-work.mjs';
 import { FLOOD_LIMIT } from './lib/limits.mjs';
 import { cannon, HttpServer } from './lib/http.mjs';
 import { fmt, fmtInt, fmtRatio, median, rotate, shuffled, table } from './lib/stats.mjs';
@@ -54,6 +56,7 @@ const cfg = {
   seconds: num('BENCH_SECONDS', 3, 1),
   warmup: num('BENCH_WARMUP_SECONDS', 1, 0.5),
   rounds: num('BENCH_ROUNDS', 5, 2),
+  metricsRounds: num('BENCH_METRICS_ROUNDS', 7, 5),
   floodRounds: num('BENCH_FLOOD_ROUNDS', 3, 1),
   memoryRounds: num('BENCH_MEMORY_ROUNDS', 3, 1),
   httpSeconds: num('BENCH_HTTP_SECONDS', 5, 2),
@@ -102,10 +105,10 @@ async function openAll(sides, url) {
   return opened;
 }
 
-async function decisionsScenario(redis) {
-  const opened = await openAll(keep(decisionSides()), redis.url);
+async function decisionsScenario(redis, sides = decisionSides(), roundCount = cfg.rounds, tag = 'decisions') {
+  const opened = await openAll(keep(sides), redis.url);
   const rounds = [];
-  for (let r = 0; r < cfg.rounds; r++) {
+  for (let r = 0; r < roundCount; r++) {
     const row = {};
     for (const { side, handle } of rotate(opened, r)) {
       await settle(redis);
@@ -127,7 +130,7 @@ async function decisionsScenario(redis) {
       res.roundTripsPerOp = (side.command === 'ping' ? primary?.calls ?? 0 : delta.scriptCalls) / res.ops;
       row[side.id] = res;
       log(
-        `  [decisions r${r + 1}] ${side.id.padEnd(20)} ${fmtInt(res.opsPerSec).padStart(9)}/s  p50 ${fmt(res.p50, 0)}µs  p99 ${fmt(res.p99, 0)}µs  ` +
+        `  [${tag} r${r + 1}] ${side.id.padEnd(20)} ${fmtInt(res.opsPerSec).padStart(9)}/s  p50 ${fmt(res.p50, 0)}µs  p99 ${fmt(res.p99, 0)}µs  ` +
           `cpu node ${fmt(res.cpuUsPerOp, 1)}µs redis ${fmt(res.redisCpuUsPerOp, 1)}µs  redis ${fmt(res.usecPerCall)}µs/call ${fmt(res.usecPerOp)}µs/decision  trips/op ${fmt(res.roundTripsPerOp)}${res.denied ? `  denied ${res.denied}` : ''}${res.errors ? `  errors ${res.errors}` : ''}`,
       );
     }
@@ -136,6 +139,32 @@ async function decisionsScenario(redis) {
   for (const { handle } of opened) await handle.close();
   return { sides: opened.map(({ side }) => side), rounds };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 1b: what metrics cost: the decision scenario's gcra side without metrics, with the
+// Prometheus module and with the OpenTelemetry module (each its own app), interleaved.
+
+async function metricsScenario(redis) {
+  const result = await decisionsScenario(redis, metricsSides(), cfg.metricsRounds, 'metrics');
+  // The metrics' own CPU per decision in isolation (robust on a busy machine), per round, median.
+  result.work = {};
+  for (const kind of ['prometheus', 'opentelemetry']) {
+    for (const [shape, options] of Object.entries(WORK_SHAPES)) {
+      const samples = [];
+      for (let r = 0; r < cfg.metricsRounds; r++) samples.push(await metricsWorkNs(kind, options));
+      result.work[`${kind}/${shape}`] = median(samples);
+      log(`  [metrics work] ${kind} ${shape}: ${fmt(median(samples), 0)} ns CPU per decision (median of ${samples.length})`);
+    }
+  }
+  return result;
+}
+
+/** Loads for the isolated measurement: a loaded Redis-backed app (batches of 32, 64 decisions a turn), and one call per decision. */
+const WORK_SHAPES = {
+  'batched (32 per store call, 64 per turn)': { decisionsPerCall: 32, decisionsPerTurn: 64 },
+  'one store call per decision (memory store; 64 per turn)': { decisionsPerCall: 1, decisionsPerTurn: 64 },
+  'one decision per turn and per store call (an idle app)': { decisionsPerCall: 1, decisionsPerTurn: 1, decisions: 100_000 },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Scenario 2: Redis bytes per tracked key (used_memory delta over 10k trackers, MEMORY USAGE).
@@ -328,7 +357,7 @@ function commands() {
 function buildReport(results, startLoad, loads, failures, elapsedS) {
   const out = [];
   const targets = [];
-  const { decisions, memory, flood, http } = results;
+  const { decisions, metrics, memory, flood, http } = results;
 
   if (decisions) {
     const rs = decisions.rounds;
@@ -380,6 +409,49 @@ function buildReport(results, startLoad, loads, failures, elapsedS) {
         `${fmt(ourUs)} µs vs ${fmt(best)} µs (${bestId ?? 'n/a'}) = ${fmtRatio(ourUs / best)}`,
         status(check(ourUs / best, (v) => v <= 1)),
       ]);
+    }
+  }
+
+  if (metrics) {
+    const rs = metrics.rounds;
+    const ids = metrics.sides.map((s) => s.id);
+    const baseline = (id) => (id.endsWith('-memory') ? 'metrics-off-memory' : 'metrics-off');
+    const rows = metrics.sides.map((s) => {
+      const off = baseline(s.id);
+      return [
+        s.label,
+        fmtInt(medianOf(rs, s.id, 'opsPerSec')),
+        fmt(medianOf(rs, s.id, 'p50'), 0),
+        fmt(medianOf(rs, s.id, 'p99'), 0),
+        fmt(medianOf(rs, s.id, 'cpuUsPerOp'), 2),
+        ids.includes(off) ? fmt(median(rs.map((row) => row[s.id]?.cpuUsPerOp - row[off]?.cpuUsPerOp)), 2) : 'n/a',
+        fmtInt(rs.reduce((sum, row) => sum + (row[s.id]?.errors ?? 0), 0)),
+        ids.includes(off) ? fmtRatio(medianRatio(rs, s.id, off, 'opsPerSec')) : 'n/a',
+      ];
+    });
+    out.push(
+      `### What metrics cost (gcra, ${cfg.concurrency} concurrent callers, ${fmtInt(cfg.keys)} keys, ${cfg.metricsRounds} rounds × ${cfg.seconds} s, median of rounds)`,
+      '',
+      table(['side', 'decisions/s', 'p50 µs', 'p99 µs', 'Node CPU µs/decision', 'Node CPU µs/decision vs no metrics (median of per-round differences)', 'failed calls (all rounds)', 'vs no metrics (same store)'], rows),
+      '',
+      'Each side is its own app; one decision (one policy) is one count, reported once per event-loop turn; each batch sent to Redis together, and each memory-store call, is one histogram observation. ' +
+        'The memory-store sides are the worst case: a decision there costs a few µs of CPU and no round trip, so the metrics\' share is the largest.',
+      '',
+    );
+    out.push(
+      `The metrics' own work in isolation (\`bench/lib/metrics-work.mjs\`: the engine's observer set and the module's observer, CPU time, which other processes on the machine do not inflate the way they do rates; median of ${cfg.metricsRounds}):`,
+      '',
+      table(
+        ['load', 'Prometheus: CPU ns per decision', 'OpenTelemetry: CPU ns per decision'],
+        Object.keys(WORK_SHAPES).map((shape) => [shape, fmt(metrics.work[`prometheus/${shape}`], 0), fmt(metrics.work[`opentelemetry/${shape}`], 0)]),
+      ),
+      '',
+    );
+    // The target is on Redis-backed decisions; the memory-store rows above show the worst case.
+    for (const [id, name] of [['metrics-prometheus', 'Prometheus'], ['metrics-opentelemetry', 'OpenTelemetry']]) {
+      if (!ids.includes(id) || !ids.includes('metrics-off')) continue;
+      const ratio = medianRatio(rs, id, 'metrics-off', 'opsPerSec');
+      targets.push([`Decisions/s with ${name} metrics ≥ 0.95× without`, fmtRatio(ratio), status(check(ratio, (v) => v >= 0.95))]);
     }
   }
 
@@ -550,7 +622,7 @@ async function main() {
   const loads = [];
   const failures = [];
   try {
-    const scenarios = { decisions: decisionsScenario, memory: memoryScenario, flood: floodScenario, http: httpScenario };
+    const scenarios = { decisions: decisionsScenario, metrics: metricsScenario, memory: memoryScenario, flood: floodScenario, http: httpScenario };
     for (const [name, run] of Object.entries(scenarios)) {
       if (!want(name)) continue;
       const load0 = os.loadavg()[0];

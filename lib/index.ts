@@ -31,3 +31,11 @@ export type {
   TrackerValue,
 } from './interfaces/rate-limit-policy.interface.js';
 export type { RateLimitDecision, RateLimitEvent, RateLimitOutcome } from './interfaces/rate-limit-decision.interface.js';
+export { RATE_LIMIT_METRICS, RATE_LIMIT_STORE_DURATION_BUCKETS } from './metrics/rate-limit-metrics.js';
+export {
+  RATE_LIMIT_STORE_FAILURE_REASONS,
+  type RateLimitObservedOutcome,
+  type RateLimitObservedPolicy,
+  type RateLimitObserver,
+  type RateLimitStoreFailureReason,
+} from './metrics/rate-limit-observer.js';

@@ -7,27 +7,48 @@ import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { Registry } from 'prom-client';
 import { libUrl } from './snapshot.mjs';
 
 const { RATE_LIMIT_STORE, RateLimitModule, RateLimiterService } = await import(libUrl('index.js'));
 const { DECIDE_SCRIPT } = await import(libUrl('generated/decide-script.js'));
+const { RateLimitPrometheusModule } = await import(libUrl('prometheus/index.js'));
+const { RateLimitOpenTelemetryModule } = await import(libUrl('opentelemetry/index.js'));
 
 import { BIG_LIMIT, DECISION_TIMEOUT_MS, FLOOD_LIMIT, FLOOD_WINDOW_MS, MEMORY_LIMIT, WINDOW_MS } from './limits.mjs';
 
 const apps = new Map();
 
+/**
+ * The metrics module of a side, and what to shut down with it: prom-client on a registry of its
+ * own; OpenTelemetry on an SDK meter whose reader exports every 5 s (as a deployment would), so
+ * the instruments aggregate for real.
+ */
+function metricsModule(metrics) {
+  if (metrics === 'prometheus') return { module: RateLimitPrometheusModule.forRoot({ registry: new Registry() }), close: async () => undefined };
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const provider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 5_000 })] });
+  return { module: RateLimitOpenTelemetryModule.forRoot({ meter: provider.getMeter('bench') }), close: () => provider.shutdown() };
+}
+
 /** One Nest application context per module config, shared by the sides that use it. */
-async function limiterService(url, denyCache, plainClient = false) {
-  const id = `${url}|${denyCache}|${plainClient}`;
+async function limiterService(url, denyCache, plainClient = false, metrics = 'none', store = 'redis') {
+  const id = `${url}|${denyCache}|${plainClient}|${metrics}|${store}`;
   if (!apps.has(id)) {
     const promise = (async () => {
       class BenchModule {}
       // Default: the module's `redis: url` (a client it creates and configures itself).
       const redis = plainClient ? new Redis(url) : url;
-      const options = { redis, denyCache: { enabled: denyCache }, ...(DECISION_TIMEOUT_MS ? { timeout: DECISION_TIMEOUT_MS } : {}) };
-      Module({ imports: [RateLimitModule.forRoot(options)] })(BenchModule);
+      const options = { ...(store === 'memory' ? { store } : { redis }), denyCache: { enabled: denyCache }, ...(DECISION_TIMEOUT_MS ? { timeout: DECISION_TIMEOUT_MS } : {}) };
+      const withMetrics = metrics === 'none' ? undefined : metricsModule(metrics);
+      Module({ imports: [RateLimitModule.forRoot(options), ...(withMetrics ? [withMetrics.module] : [])] })(BenchModule);
       const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
-      return { app, service: app.get(RateLimiterService) };
+      const close = async () => {
+        await app.close();
+        await withMetrics?.close();
+      };
+      return { close, service: app.get(RateLimiterService) };
     })();
     apps.set(id, promise);
   }
@@ -35,7 +56,7 @@ async function limiterService(url, denyCache, plainClient = false) {
 }
 
 export async function closeApps() {
-  for (const promise of apps.values()) await (await promise).app.close();
+  for (const promise of apps.values()) await (await promise).close();
   apps.clear();
 }
 
@@ -52,7 +73,7 @@ const checked = (d) => {
 };
 
 /** This library, one algorithm, through `RateLimiterService.consume`. */
-function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, plainClient = false, name, label, id } = {}) {
+function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, plainClient = false, metrics = 'none', store = 'redis', name, label, id } = {}) {
   // One policy object for the whole run: the service caches its compiled form by identity.
   const policy = { algorithm, limit, window: windowMs, name: name ?? algorithm.replace(/[^a-z]/g, '') };
   return {
@@ -60,7 +81,7 @@ function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = 
     label: label ?? `nestjs-redis-rate-limit ${algorithm}`,
     command: 'evalsha',
     async open(url) {
-      const service = await limiterService(url, denyCache, plainClient);
+      const service = await limiterService(url, denyCache, plainClient, metrics, store);
       return { call: (key) => service.consume(key, policy).then(checked), close: async () => undefined };
     },
   };
@@ -201,6 +222,25 @@ export function decisionSides() {
       ? [ours('gcra', { plainClient: true, id: 'ours-gcra-plainclient', label: 'nestjs-redis-rate-limit gcra, redis: an existing plain ioredis client (informational)' })]
       : []),
   ];
+}
+
+/**
+ * The cost of metrics: the same gcra decisions without them, with prom-client and with
+ * OpenTelemetry; on Redis, and on the memory store, whose decisions cost the least (no round
+ * trip), so that the metrics' own work is the largest share there: the worst case.
+ */
+export function metricsSides() {
+  const sides = [];
+  for (const store of ['redis', 'memory']) {
+    const suffix = store === 'memory' ? '-memory' : '';
+    const on = store === 'memory' ? ', memory store' : '';
+    sides.push(
+      ours('gcra', { store, id: `metrics-off${suffix}`, label: `gcra${on}, no metrics` }),
+      ours('gcra', { store, metrics: 'prometheus', id: `metrics-prometheus${suffix}`, label: `gcra${on}, RateLimitPrometheusModule` }),
+      ours('gcra', { store, metrics: 'opentelemetry', id: `metrics-opentelemetry${suffix}`, label: `gcra${on}, RateLimitOpenTelemetryModule (SDK meter)` }),
+    );
+  }
+  return sides;
 }
 
 /** Bytes per tracked key: the sides that store state. */

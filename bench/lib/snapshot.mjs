@@ -33,7 +33,10 @@ if (!process.env.BENCH_LIB_DIR) {
   const copy = join(base, 'dist');
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
-  writeFileSync(join(base, 'package.json'), '{ "type": "module", "private": true }\n');
+  // The package's name and exports map, so that the subpaths' imports of the main entry by
+  // package name (`nestjs-redis-rate-limit`) resolve to this copy too (a self-reference).
+  const { name, exports } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  writeFileSync(join(base, 'package.json'), `${JSON.stringify({ name, type: 'module', private: true, exports }, null, 2)}\n`);
   symlinkSync(join(root, 'node_modules'), join(base, 'node_modules'), 'dir');
   cpSync(dist, copy, { recursive: true });
   process.env.BENCH_LIB_DIR = copy;

@@ -1,3 +1,5 @@
+import type { RateLimitObserver } from '../metrics/rate-limit-observer.js';
+
 /**
  * Stops calling a failing store for a cool-down after `threshold` consecutive failures, then
  * lets one probe through; a success closes it again, a failure re-opens it.
@@ -11,6 +13,8 @@ export class CircuitBreaker {
   private lastCountedSeenAt = -Infinity;
   private openUntil = 0;
   private probing = false;
+  /** Told when the breaker trips and when a probe closes it again (half-open counts as open). */
+  observer: Pick<RateLimitObserver, 'circuitChanged'> | undefined;
 
   constructor(
     private readonly threshold = 5,
@@ -31,6 +35,7 @@ export class CircuitBreaker {
   }
 
   succeeded(): void {
+    if (this.failures >= this.threshold) this.observer?.circuitChanged(false);
     this.failures = 0;
     this.lastCountedSeenAt = -Infinity;
     this.probing = false;
@@ -44,6 +49,7 @@ export class CircuitBreaker {
     this.lastCountedSeenAt = now;
     this.failures++;
     if (this.failures >= this.threshold) this.openUntil = now + this.coolDownMs;
+    if (this.failures === this.threshold) this.observer?.circuitChanged(true);
   }
 
   /** Ms until the next probe, at least 1 s: the `Retry-After` of a fail-closed 503. */

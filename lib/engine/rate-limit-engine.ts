@@ -8,6 +8,8 @@ import type { RateLimitStore, StoreCall } from '../store/rate-limit-store.interf
 import { internalError } from '../contexts/context-errors.js';
 import { ClientTracker } from '../tracking/client-tracker.js';
 import { FailureLog } from '../support/failure-log.js';
+import { ObserverSet } from '../metrics/observer-set.js';
+import type { RateLimitObserver } from '../metrics/rate-limit-observer.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { DecisionEvents } from './decision-events.js';
 import { DenyCache } from './deny-cache.js';
@@ -29,7 +31,7 @@ const denyCacheKey = (calls: readonly StoreCall[]) => {
  * A decision, step by step: the request's values (trackers, limits, costs: `RequestValueResolver`),
  * a cached denial if there is one (`DenyCache`), the store (`StoreCaller`: readiness, breaker,
  * timeout), the fail mode when the store gives no verdict (`FailModes`), and the events
- * (`DecisionEvents`).
+ * (`DecisionEvents`, and the observers of `addObserver`).
  */
 @Injectable()
 export class RateLimitEngine {
@@ -41,6 +43,7 @@ export class RateLimitEngine {
   private readonly failModes: FailModes;
   private readonly events: DecisionEvents;
   private readonly denyCache: DenyCache | undefined;
+  private observers: ObserverSet | undefined;
   /** The module's `tracker` option; without one, the client's address. */
   readonly moduleTracker: Tracker;
 
@@ -61,6 +64,20 @@ export class RateLimitEngine {
   /** The circuit breaker in front of the store (the health indicator reports its state). */
   get breaker(): CircuitBreaker {
     return this.storeCaller.breaker;
+  }
+
+  /**
+   * Reports decisions, store calls, store failures, breaker changes and deny-cache hits to
+   * `observer` from now on: the integration point of the `/prometheus` and `/opentelemetry`
+   * metrics. Add observers at start-up (`onModuleInit`), before requests arrive.
+   */
+  addObserver(observer: RateLimitObserver): void {
+    if (!this.observers) {
+      this.observers = new ObserverSet(this.logger);
+      this.events.observe(this.observers);
+      this.storeCaller.observe(this.observers);
+    }
+    this.observers.add(observer, this.breaker.state !== 'closed');
   }
 
   /** Forgets locally cached denials (after a reset, which may have made them wrong). */
@@ -108,6 +125,7 @@ export class RateLimitEngine {
     if (denyCache && denyCache.size > 0) {
       const cached = denyCache.get(denyCacheKey(calls), started);
       if (cached) {
+        this.observers?.denyCacheHit();
         this.events.decided(cached, trackers, started);
         return cached;
       }

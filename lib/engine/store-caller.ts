@@ -1,8 +1,9 @@
 import type { Logger } from '@nestjs/common';
+import type { ObserverSet } from '../metrics/observer-set.js';
 import type { RateLimitStore, StoreCall, StoreVerdict } from '../store/rate-limit-store.interface.js';
 import { FailureLog } from '../support/failure-log.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { withTimeout } from './with-timeout.js';
+import { DecisionTimeoutError, withTimeout } from './with-timeout.js';
 
 /** Why the store gave no verdict; the request then follows its fail mode. */
 export class StoreUnavailableError extends Error {}
@@ -16,6 +17,7 @@ export class StoreCaller {
   readonly breaker = new CircuitBreaker();
   /** Store outages, logged once per burst, with a line when decisions go through again. */
   readonly failures: FailureLog;
+  private observer: ObserverSet | undefined;
 
   constructor(
     private readonly store: RateLimitStore,
@@ -25,9 +27,22 @@ export class StoreCaller {
     this.failures = new FailureLog(logger);
   }
 
+  /** Reports failures here, breaker changes and the store's own call durations to `observer`. */
+  observe(observer: ObserverSet): void {
+    this.observer = observer;
+    this.breaker.observer = observer;
+    this.store.observer = observer;
+  }
+
   async decide(calls: readonly StoreCall[]): Promise<StoreVerdict> {
-    if (!this.store.isReady()) throw new StoreUnavailableError('the store is not connected');
-    if (!this.breaker.allows()) throw new StoreUnavailableError('circuit open');
+    if (!this.store.isReady()) {
+      this.observer?.storeFailure('disconnected');
+      throw new StoreUnavailableError('the store is not connected');
+    }
+    if (!this.breaker.allows()) {
+      this.observer?.storeFailure('circuit_open');
+      throw new StoreUnavailableError('circuit open');
+    }
     const sentAt = performance.now();
     try {
       const verdict = await withTimeout(this.store.decide(calls), this.timeoutMs);
@@ -36,6 +51,8 @@ export class StoreCaller {
       return verdict;
     } catch (error) {
       this.breaker.failed(sentAt);
+      // A call that fails once the client is no longer connected lost its connection.
+      this.observer?.storeFailure(error instanceof DecisionTimeoutError ? 'timeout' : this.store.isReady() ? 'error' : 'disconnected');
       throw error;
     }
   }

@@ -1,4 +1,5 @@
 import type { AlgorithmCode } from '../algorithms/algorithm-table.js';
+import type { RateLimitObserver } from '../metrics/rate-limit-observer.js';
 
 /** One policy of one decision, fully resolved: what the store needs and nothing else. */
 export interface StoreCall {
@@ -38,4 +39,6 @@ export interface RateLimitStore {
   reset(keys: readonly string[]): Promise<void>;
   /** False while the store cannot answer right now (for example Redis disconnected). */
   isReady(): boolean;
+  /** Set by the engine when metrics are on: the store reports each call's duration to it (`storeCall`). */
+  observer?: Pick<RateLimitObserver, 'storeCall'>;
 }

@@ -1,4 +1,5 @@
 import { ALGORITHM_TABLE, type RateLimitAlgorithm } from '../../algorithms/algorithm-table.js';
+import type { RateLimitObserver } from '../../metrics/rate-limit-observer.js';
 import type { PolicyResult, RateLimitStore, StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
 import type { Algorithm, Verdict } from './algorithm.js';
 import { fixedWindow } from './fixed-window.js';
@@ -35,6 +36,8 @@ const nowMicros = () => Math.floor((performance.timeOrigin + performance.now()) 
  */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly table: StateTable;
+  /** Hears the duration of each `decide` call. */
+  observer: Pick<RateLimitObserver, 'storeCall'> | undefined;
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     const maxKeys = options.maxKeys ?? 100_000;
@@ -60,6 +63,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
    * Async only for the interface: the body never awaits, so a decision is atomic.
    */
   async decideAt(calls: readonly StoreCall[], nowUs: number): Promise<StoreVerdict> {
+    const observer = this.observer;
+    const startedAt = observer ? performance.now() : 0;
     const now = nowUs || nowMicros();
     const nowMs = Math.floor(now / 1000);
     const table = this.table;
@@ -105,6 +110,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       }
       results[i] = { allowed: v.ok, remaining, resetMs, retryAfterMs: v.retry === -1 ? null : v.retry };
     });
+    observer?.storeCall((performance.now() - startedAt) / 1000);
     return { allowed: allAllowed, results };
   }
 

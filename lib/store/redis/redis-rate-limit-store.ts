@@ -1,5 +1,6 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DECIDE_SCRIPT, DECIDE_SCRIPT_VERSION } from '../../generated/decide-script.js';
+import type { RateLimitObserver } from '../../metrics/rate-limit-observer.js';
 import type { RateLimitStore, StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
 import { FailureLog } from '../../support/failure-log.js';
 import { DecisionBatch } from './decision-batch.js';
@@ -27,6 +28,8 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
   /** Batches being filled, by Cluster slot tag ('' outside a Cluster). */
   private pending = new Map<string, DecisionBatch>();
   private readonly warmUp: ScriptWarmUp;
+  /** Hears the duration of each script call (one per batch). */
+  observer: Pick<RateLimitObserver, 'storeCall'> | undefined;
 
   constructor(
     readonly client: RedisClient,
@@ -116,9 +119,17 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
   };
 
   private send(batch: DecisionBatch): void {
+    const observer = this.observer;
+    const sentAt = observer ? performance.now() : 0;
     this.command(batch.keys.length)(...batch.keys, ...batch.args).then(
-      (reply) => batch.settle(reply),
-      (error: unknown) => batch.fail(error),
+      (reply) => {
+        observer?.storeCall((performance.now() - sentAt) / 1000);
+        batch.settle(reply);
+      },
+      (error: unknown) => {
+        observer?.storeCall((performance.now() - sentAt) / 1000);
+        batch.fail(error);
+      },
     );
   }
 

@@ -1,0 +1,1 @@
+export { RateLimitOpenTelemetryModule, type RateLimitOpenTelemetryOptions } from './rate-limit-open-telemetry.module.js';

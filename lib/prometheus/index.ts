@@ -1,0 +1,1 @@
+export { RateLimitPrometheusModule, type RateLimitPrometheusOptions } from './rate-limit-prometheus.module.js';
