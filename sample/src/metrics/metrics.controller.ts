@@ -1,14 +1,15 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { DecisionCounter } from './decision-counter.js';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from './metrics-registry.js';
 
 /** What a Prometheus server scrapes; the dashboard's chart reads it too. */
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly counter: DecisionCounter) {}
+  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 
   @Get()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  metrics() {
-    return this.counter.text();
+  async metrics(@Res({ passthrough: true }) res: { setHeader(name: string, value: string): void }) {
+    res.setHeader('Content-Type', this.registry.contentType);
+    return this.registry.metrics();
   }
 }
