@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
+import { Args, GraphQLModule, Query, Resolver } from '@nestjs/graphql';
 import { RateLimit, RateLimitModule } from 'nestjs-redis-rate-limit';
 import { RedisServer } from '../support/redis-server.js';
 import { request, startApp, type HttpResult, type TestApp } from '../support/http-app.js';
@@ -24,6 +24,14 @@ class GreetingResolver {
     return 'open';
   }
 
+  /** Only failed sign-ins count. */
+  @Query('signIn')
+  @RateLimit({ name: 'signIn', limit: 2, window: '1h', refund: 'on-success' })
+  signIn(@Args('good') good: boolean) {
+    if (!good) throw new Error('wrong password');
+    return 'welcome';
+  }
+
   @Query('broken')
   @RateLimit({ name: 'broken', limit: 5, window: '1h', cost: () => NaN })
   broken() {
@@ -44,7 +52,7 @@ beforeAll(async () => {
   app = await startApp('express', {
     imports: [
       RateLimitModule.forRoot({ redis: redis.url, timeout: 5_000, tracker: (ctx) => ctx.getArgByIndex<{ req: { headers: Record<string, string> } }>(2).req.headers['x-client'] }),
-      GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs: 'type Query { hello: String, rare: String, open: String, broken: String }' }),
+      GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs: 'type Query { hello: String, rare: String, open: String, broken: String, signIn(good: Boolean): String }' }),
     ],
     providers: [GreetingResolver],
   });
@@ -93,6 +101,12 @@ describe('a GraphQL resolver (Apollo on Express)', () => {
     expect(second.body.errors?.map((e) => [e.path, e.extensions.code, e.extensions.policy])).toEqual([[['rare'], 'RATE_LIMITED', 'rare']]);
     // `hello` was charged once per operation: its 2 units are spent.
     expect((await query('lin', 'hello')).body.errors?.[0].extensions.policy).toBe('hello');
+  });
+
+  it("refund 'on-success': a field that resolves is given back, one that throws counts", async () => {
+    for (let i = 0; i < 4; i++) expect((await query('kay', 'signIn(good: true)')).body).toEqual({ data: { signIn: 'welcome' } });
+    for (let i = 0; i < 2; i++) expect((await query('kay', 'signIn(good: false)')).body.errors?.[0].message).toBe('wrong password');
+    expect((await query('kay', 'signIn(good: true)')).body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
   });
 
   it("a cost function that returns NaN is a GraphQLError with code INTERNAL_SERVER_ERROR, never an admission", async () => {
