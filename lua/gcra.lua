@@ -2,7 +2,8 @@
 gcra (algorithm 5). State: the theoretical arrival time TAT in microseconds.
 T = ceil(W * 1000 / L) us, tau = B * T; admits iff max(TAT, now) + c * T - now <= tau,
 then TAT = max(TAT, now) + c * T.
-Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + tau].
+Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + tau]. Handle: the TAT after the charge; a
+give-back credits only while now < that TAT, at most (that TAT - now) us.
 ]]
 -- @check
 x1 = ceil(W * 1000 / L)
@@ -24,7 +25,12 @@ else
   ok, retry = false, ceil((x3 + c * x1 - x2 - now_us) / 1000)
 end
 -- @finish
-if charge then x3 = max(now_us, x3 + c * x1) end
+if charge then
+  x3 = x3 + c * x1
+  handle = x3
+elseif give > 0 and give_h > now_us then
+  x3, dirty = max(now_us, x3 - min(give * x1, give_h - now_us)), true
+end
 if charge or dirty then
   if x3 > now_us then
     rcall('SET', key, fmt('%d', x3), 'PX', ceil((x3 - now_us) / 1000))

@@ -18,6 +18,17 @@ import { RATE_LIMIT_GUARD, sharedVerdicts } from '../support/process-state.js';
 const decided = sharedVerdicts;
 
 /**
+ * What a request's verdict is kept by: the HTTP request of a route, else the argument list
+ * (gateways, microservices; a GraphQL operation's fields share its request, but each is its own
+ * invocation). The app-wide guard, a hand-bound one and the interceptor all see the same one.
+ */
+export const invocationOf = (context: ExecutionContext): object =>
+  context.getType() === 'http' ? context.switchToHttp().getRequest<object>() : context.getArgs();
+
+/** The verdict the guard kept for a request (`RateLimitInterceptor` runs its after-work). */
+export const verdictOf = (context: ExecutionContext): RateLimitVerdict | undefined => decided.get(invocationOf(context));
+
+/**
  * Decides each request through the store. Registered app-wide by default; binding it again
  * with `@UseGuards` never charges a request twice.
  *
@@ -40,19 +51,20 @@ export class RateLimitGuard implements CanActivate {
     if (!this.options.enabled) return true;
     const policies = this.registry.forHandler(context.getClass(), context.getHandler());
     if (policies.length === 0) return true;
-    const http = httpExchange(context);
-    // The app-wide guard and a hand-bound one see the same request (HTTP) or the same
-    // arguments (gateways, microservices): the second one reuses the first one's verdict.
-    // (A GraphQL operation's fields share its request, but each is its own invocation.)
-    const invocation = http && context.getType() === 'http' ? http.request : context.getArgs();
+    // A second guard (app-wide and hand-bound) reuses the first one's verdict.
+    const invocation = invocationOf(context);
     const earlier = decided.get(invocation);
     if (earlier) return earlier.allowed;
 
     const verdict = await this.engine.decide(context, policies, this.tracker);
     decided.set(invocation, verdict);
+    const http = httpExchange(context);
     // Headers are written here for admitted requests too: an app-wide interceptor would put an
     // Observable pipeline on every route of the app, limited or not, for the same few header writes.
     if (http?.response) this.headers.write(http.response, verdict);
+    // A route's after-work runs when its response is sent or its connection closes, so a later
+    // guard that throws, an exception filter or a client abort still gets it.
+    if (verdict.after && context.getType() === 'http') verdict.after.hookResponse(http!.response);
     if (verdict.allowed) return true;
     throw await this.denialError(context, verdict);
   }

@@ -8,6 +8,8 @@ export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
 
 export type FailMode = 'open' | 'closed' | 'local';
 export type EnforcementMode = 'enforce' | 'shadow';
+/** `on-success`: count only failed requests (status >= 400, or thrown); `on-failure`: only successful ones. */
+export type RefundMode = 'on-success' | 'on-failure';
 
 /** Resolves a value from the request being decided (tiers, weighted cost). */
 export type ContextValue<T> = T | ((context: ExecutionContext) => T | Promise<T>);
@@ -40,4 +42,10 @@ export interface RateLimitPolicy {
   mode?: EnforcementMode;
   /** A request for which it returns `true` is not limited by this policy. */
   skipIf?: SkipIf;
+  /**
+   * Gives the charge back after the response: `'on-success'` when the final status is below 400
+   * (so only failed requests count, e.g. logins), `'on-failure'` when it is 400 or more, the
+   * handler threw or the connection closed first.
+   */
+  refund?: RefundMode;
 }

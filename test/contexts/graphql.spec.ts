@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
+import { Args, GraphQLModule, Query, Resolver } from '@nestjs/graphql';
 import type { MercuriusDriverConfig } from '@nestjs/mercurius';
 import { RateLimit, RateLimitModule } from 'nestjs-redis-rate-limit';
 import { CaptureLogger } from '../support/capture-logger.js';
@@ -39,6 +39,14 @@ class GreetingResolver {
     return 'open';
   }
 
+  /** Only failed sign-ins count. */
+  @Query('signIn')
+  @RateLimit({ name: 'signIn', limit: 2, window: '1h', refund: 'on-success' })
+  signIn(@Args('good') good: boolean) {
+    if (!good) throw new Error('wrong password');
+    return 'welcome';
+  }
+
   @Query('broken')
   @RateLimit({ name: 'broken', limit: 5, window: '1h', cost: () => NaN })
   broken() {
@@ -52,7 +60,7 @@ class GreetingResolver {
   }
 }
 
-const typeDefs = 'type Query { hello: String, rare: String, strict: String!, open: String, broken: String, guarded: String }';
+const typeDefs = 'type Query { hello: String, rare: String, strict: String!, open: String, broken: String, guarded: String, signIn(good: Boolean): String }';
 
 type FastifyReply = { raw: ServerResponse };
 
@@ -220,5 +228,11 @@ describe.each(DRIVERS)('a GraphQL resolver (%s)', (_name, adapter, graphqlModule
       if (!admitted) await sleep(100);
     }
     expect(admitted).toBe(true);
+  });
+
+  it("refund 'on-success': a field that resolves is given back, one that throws counts", async () => {
+    for (let i = 0; i < 4; i++) expect((await query('ivy', 'signIn(good: true)')).body).toEqual({ data: { signIn: 'welcome' } });
+    for (let i = 0; i < 2; i++) expect((await query('ivy', 'signIn(good: false)')).body.errors?.[0].message).toBe('wrong password');
+    expect((await query('ivy', 'signIn(good: true)')).body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
   });
 });

@@ -81,6 +81,7 @@ const BAD_POLICIES: Array<[string, RateLimitPolicy | RateLimitPolicy[], string]>
   ['an invalid name', { name: 'not a name!', limit: 1, window: '1m' }, 'name'],
   ['an invalid bucket', { bucket: 'no spaces allowed', limit: 1, window: '1m' }, 'bucket'],
   ['an unknown failMode', invalid({ limit: 1, window: '1m', failMode: 'sideways' }), 'failMode'],
+  ['an unknown refund', invalid({ limit: 1, window: '1m', refund: 'always' }), 'refund'],
 ];
 
 /** [module option, invalid value] */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-store.js';
+import { giveBackOf } from '../../lib/store/give-back.js';
 import { ALGORITHMS, T0, call, decideFlat } from './calls.js';
 
 /** µs at `ms` after T0. */
@@ -26,13 +27,13 @@ describe.each(ALGORITHMS)('%s in memory', (algorithm) => {
     expect((await decideFlat(store, [call(algorithm, { cost: 2 })], T0)).slice(0, 3)).toEqual([1, 1, 0]);
   });
 
-  it('peeks with cost 0 and gives back a refunded cost', async () => {
+  it('peeks with cost 0 and gives back a charge by its handle', async () => {
     const store = new MemoryRateLimitStore();
-    await decideFlat(store, [call(algorithm, { cost: 2 })], T0);
+    const { charge } = (await store.decideAt([call(algorithm, { cost: 2 })], T0)).results[0];
     await decideFlat(store, [call(algorithm, { cost: 1 })], T0);
     expect((await decideFlat(store, [call(algorithm, { cost: 0 })], T0)).slice(0, 4)).toEqual([1, 1, 2, expect.any(Number)]);
     expect((await decideFlat(store, [call(algorithm, { cost: 0 })], T0)).slice(0, 3)).toEqual([1, 1, 2]);
-    expect((await decideFlat(store, [call(algorithm, { cost: -2 })], T0)).slice(0, 3)).toEqual([1, 1, 4]);
+    expect((await decideFlat(store, [giveBackOf(call(algorithm), 2, charge!)], T0)).slice(0, 3)).toEqual([1, 1, 4]);
   });
 
   it('forgets the state when its Redis key would expire, even unread', async () => {
@@ -103,8 +104,9 @@ describe('memory bounds', () => {
   it('forgets the least recently written key past maxKeys', async () => {
     const store = new MemoryRateLimitStore({ maxKeys: 3 });
     const full = (key: string) => call('fixed-window', { key, cost: 5 });
-    for (const key of ['a', 'b', 'c']) await decideFlat(store, [full(key)], T0);
-    await decideFlat(store, [call('fixed-window', { key: 'a', cost: -1 })], T0); // a is now the newest
+    const handles = [];
+    for (const key of ['a', 'b', 'c']) handles.push((await store.decideAt([full(key)], T0)).results[0].charge!);
+    await decideFlat(store, [giveBackOf(full('a'), 1, handles[0])], T0); // a is now the newest
     await decideFlat(store, [full('d')], T0);
     expect(store.size).toBe(3);
     expect((await decideFlat(store, [full('b')], T0))[0]).toBe(1);
