@@ -8,21 +8,23 @@ ARGV[1]  now in microseconds, or 0 to use Redis TIME (non-zero only in tests).
 ARGV, per request from ARGV[2]: the number of policies n, then n pairs (few arguments: each
 one costs Redis and the client):
   "algorithm:limit:window:burst:blockFor:shadow", all integers:
-    algorithm  1 fixed-window, 2 sliding-window, 3 sliding-log, 4 token-bucket, 5 gcra
+    algorithm  1 fixed-window, 2 sliding-window, 3 sliding-log, 4 token-bucket, 5 gcra, 6 concurrency
     limit      units per window (L)
     window     ms (W)
     burst      capacity of the buckets (B); ignored by the window algorithms
     blockFor   ms to block the key after a denial; 0 for none
     shadow     1 if the policy is observed but never vetoes
   cost       units this request takes (c); 0 peeks; or "-<units>:<handle>:<seq>", a give-back of
-             units to the charge that returned that handle (it checks as a peek and always applies)
+             units to the charge that returned that handle, or "+0:<handle>:<seq>", the renewal
+             of that charge (a concurrency slot): both check as a peek and always apply
 
 Returns a flat list of integers, per request: allowed (0/1), then per policy
   allowed (0/1), remaining, resetMs, retryAfterMs (-1: the cost can never pass), handle, seq.
 The handle (handle, seq) of a charge names what of the state that charge made, so that a
 give-back credits only what is still there of it: the window end (fixed-window), the window
 index (sliding-window), the log member's time and sequence (sliding-log), the TAT after the
-charge in us (buckets). 0, 0 when nothing was charged.
+charge in us (buckets), the slot's acquired time and sequence (concurrency). 0, 0 when nothing
+was charged.
 
 The build splices lua/policy.lua and the algorithm modules in at `-- @policy`, `-- @check`
 and `-- @finish` (the algorithms as the branches of an if/elseif): one function and no closures per call,

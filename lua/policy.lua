@@ -8,11 +8,13 @@ the block, and nothing passes while blocked.
 ]]
 -- @policy
 local key, block_at, spec, c = KEYS[key_at], 0, ARGV[arg_at], tonumber(ARGV[arg_at + 1])
--- A give-back of `give` units to the charge whose handle is (give_h, give_s) checks as a peek.
-local give, give_h, give_s = 0, 0, 0
+-- A give-back of `give` units to the charge whose handle is (give_h, give_s), or the renewal of
+-- that charge (a concurrency slot), checks as a peek.
+local give, give_h, give_s, renew = 0, 0, 0, false
 if not c then
-  local u, h, s = match(ARGV[arg_at + 1], '^%-(%d+):(%d+):(%d+)$')
-  c, give, give_h, give_s = 0, tonumber(u) or 0, tonumber(h) or 0, tonumber(s) or 0
+  local op, u, h, s = match(ARGV[arg_at + 1], '^([%-+])(%d+):(%d+):(%d+)$')
+  c, give_h, give_s, renew = 0, tonumber(h) or 0, tonumber(s) or 0, op == '+'
+  if op == '-' then give = tonumber(u) end
 end
 local p = P[spec]
 if not p then
@@ -27,7 +29,7 @@ if block_for > 0 then
 end
 -- @check
 local block = false
-if give > 0 then
+if give > 0 or renew then
   ok, retry = true, 0
 elseif block_at > 0 and c > 0 then
   local v = rpcall('GET', KEYS[block_at])

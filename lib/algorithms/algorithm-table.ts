@@ -8,7 +8,9 @@
  * - `letter`: the first character of a key's id, so a policy that changes algorithm never meets
  *   its old state.
  * - `kind`: `window` algorithms hold `limit` units per window; `bucket` algorithms refill `limit`
- *   per window up to `burst`. A budget's capacity is `limit` for windows, `burst` for buckets.
+ *   per window up to `burst`; `slots` hold at most `limit` requests in flight, each slot expiring
+ *   after `window` unless released or renewed. A budget's capacity is `limit` for windows and
+ *   slots, `burst` for buckets.
  */
 export const ALGORITHM_TABLE = [
   { name: 'fixed-window', code: 1, letter: 'f', kind: 'window' },
@@ -16,6 +18,7 @@ export const ALGORITHM_TABLE = [
   { name: 'sliding-log', code: 3, letter: 'l', kind: 'window' },
   { name: 'token-bucket', code: 4, letter: 't', kind: 'bucket' },
   { name: 'gcra', code: 5, letter: 'g', kind: 'bucket' },
+  { name: 'concurrency', code: 6, letter: 'c', kind: 'slots' },
 ] as const;
 
 export type AlgorithmSpec = (typeof ALGORITHM_TABLE)[number];

@@ -4,11 +4,12 @@ import type { RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.
 import { RateLimitInterceptor } from '../interceptors/rate-limit.interceptor.js';
 
 /** Whether a policy leaves work for after the response, which outside HTTP needs the interceptor. */
-const needsAfterWork = (policy: RateLimitPolicy) => typeof policy === 'object' && policy !== null && policy.refund !== undefined;
+const needsAfterWork = (policy: RateLimitPolicy) =>
+  typeof policy === 'object' && policy !== null && (policy.refund !== undefined || policy.algorithm === 'concurrency');
 
 /**
  * Limits a controller or handler; several policies (distinct `name`s) are all enforced.
- * Handlers with work after the response (`refund`) also get `RateLimitInterceptor`.
+ * Handlers with work after the response (`refund`, `concurrency`) also get `RateLimitInterceptor`.
  */
 export const RateLimit = (policy: RateLimitPolicy | RateLimitPolicy[]) => {
   const policies = Array.isArray(policy) ? policy : [policy];

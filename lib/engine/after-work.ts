@@ -13,7 +13,7 @@ export interface RequestOutcome {
 type Emitter = { once(event: string, listener: () => void): unknown; statusCode?: number; writableFinished?: boolean };
 
 /**
- * The work a request leaves for after its response (refunds), run exactly once: from the HTTP
+ * The work a request leaves for after its response (refunds, slot releases), run exactly once: from the HTTP
  * response's `finish`/`close` when the guard hooked it, else from `RateLimitInterceptor`.
  */
 export class AfterWork {
@@ -21,7 +21,7 @@ export class AfterWork {
   hooked = false;
   private done = false;
 
-  constructor(private readonly work: (outcome: RequestOutcome) => void) {}
+  constructor(private readonly work: (outcome: RequestOutcome) => Promise<void>) {}
 
   /**
    * Runs the work when the raw response (Express's `res`, Fastify's `reply.raw`) has been sent,
@@ -31,14 +31,15 @@ export class AfterWork {
     const raw = ((response as { raw?: Emitter }).raw ?? response) as Emitter;
     if (typeof raw?.once !== 'function') return;
     this.hooked = true;
-    raw.once('finish', () => this.finish({ status: raw.statusCode, aborted: false }));
-    raw.once('close', () => this.finish({ status: raw.statusCode, aborted: raw.writableFinished !== true }));
+    raw.once('finish', () => void this.finish({ status: raw.statusCode, aborted: false }));
+    raw.once('close', () => void this.finish({ status: raw.statusCode, aborted: raw.writableFinished !== true }));
   }
 
-  finish(outcome: RequestOutcome): void {
-    if (this.done) return;
+  /** Runs the work, the first time only; resolves when its store calls have been answered. */
+  finish(outcome: RequestOutcome): Promise<void> {
+    if (this.done) return Promise.resolve();
     this.done = true;
-    this.work(outcome);
+    return this.work(outcome);
   }
 }
 

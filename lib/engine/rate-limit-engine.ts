@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type ExecutionContext } from '@nestjs/common';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_STORE } from '../rate-limit.constants.js';
 import type { ResolvedOptions } from '../options/resolved-options.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
@@ -18,8 +18,8 @@ import { RequestValueResolver } from './request-values.js';
 import type { Tracker } from '../interfaces/rate-limit-policy.interface.js';
 import { chargesOf, toVerdict, type RateLimitVerdict } from './rate-limit-verdict.js';
 import { AfterResponse, type PolicyCharge } from './after-response.js';
-import { AfterWork } from './after-work.js';
-import { StoreCaller } from './store-caller.js';
+import { withTimeout } from './with-timeout.js';
+import { StoreCaller, StoreUnavailableError } from './store-caller.js';
 import { UserFunctionError } from './user-function-error.js';
 
 /** Denials are cached per policy set, tracker values, resolved limit and cost: all in the calls. */
@@ -36,7 +36,7 @@ const denyCacheKey = (calls: readonly StoreCall[]) => {
  * (`DecisionEvents`, and the observers of `addObserver`).
  */
 @Injectable()
-export class RateLimitEngine {
+export class RateLimitEngine implements BeforeApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
   /** Failing `tracker`/`limit`/`cost` functions: the app's errors, logged once per burst. */
   private readonly userFunctionFailures = new FailureLog(this.logger);
@@ -62,9 +62,14 @@ export class RateLimitEngine {
     this.events = new DecisionEvents(options.onDecision, this.logger);
     const { enabled, max } = options.denyCache;
     this.denyCache = enabled && options.mode !== 'shadow' ? new DenyCache(max) : undefined;
-    // Give-backs to Redis pass the breaker and the timeout like decisions; the local fallback answers in process.
+    // Give-backs to Redis pass the breaker and the timeout like decisions (slot releases only
+    // the timeout); the local fallback answers in process.
     this.afterResponse = new AfterResponse(
       (target, calls) => (target === store ? this.storeCaller.decide(calls) : target.decide(calls)),
+      (target, calls) => {
+        if (target !== store) return target.decide(calls);
+        return store.isReady() ? withTimeout(store.decide(calls), options.timeout) : Promise.reject(new StoreUnavailableError('the store is not connected'));
+      },
       new FailureLog(this.logger),
     );
   }
@@ -86,6 +91,11 @@ export class RateLimitEngine {
       this.storeCaller.observe(this.observers);
     }
     this.observers.add(observer, this.breaker.state !== 'closed');
+  }
+
+  /** Releases the concurrency slots still held, before the store closes its connection. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.afterResponse.releaseAll();
   }
 
   /** Forgets locally cached denials (after a reset, which may have made them wrong). */
@@ -128,7 +138,8 @@ export class RateLimitEngine {
   }
 
   private async execute(policies: readonly CompiledPolicy[], calls: StoreCall[], trackers: string[], started: number): Promise<RateLimitVerdict> {
-    const denyCache = this.denyCache && !policies.some((p) => p.shadow) ? this.denyCache : undefined;
+    // Concurrency denials end when a request finishes, which no retry time tells: never cached.
+    const denyCache = this.denyCache && !policies.some((p) => p.shadow || p.spec.kind === 'slots') ? this.denyCache : undefined;
     // The key is only built when there is a cached denial to look up, or a new one to keep.
     if (denyCache && denyCache.size > 0) {
       const cached = denyCache.get(denyCacheKey(calls), started);
@@ -158,7 +169,6 @@ export class RateLimitEngine {
   /** The verdict with the work its charges leave for after the response, if any. */
   private withAfterWork(verdict: RateLimitVerdict, charges: Array<PolicyCharge | undefined> | undefined): RateLimitVerdict {
     if (!charges) return verdict;
-    const { policies } = verdict;
-    return { ...verdict, after: new AfterWork((outcome) => this.afterResponse.run(policies, charges, outcome)) };
+    return { ...verdict, after: this.afterResponse.begin(verdict.policies, charges) };
   }
 }

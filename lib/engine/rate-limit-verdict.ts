@@ -12,7 +12,7 @@ export interface RateLimitVerdict {
   readonly decisions: readonly RateLimitDecision[];
   /** Set when the store failed under `failMode: 'closed'`: ms until it is tried again. */
   readonly unavailableRetryMs?: number;
-  /** Set on an admitted request that charged a policy with work after the response (`refund`). */
+  /** Set on an admitted request that charged a policy with work after the response (`refund`, a slot). */
   readonly after?: AfterWork;
 }
 

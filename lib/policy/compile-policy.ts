@@ -80,6 +80,12 @@ export function compilePolicy(
   if (!['enforce', 'shadow'].includes(mode)) throw fail('mode', "must be 'enforce' or 'shadow'", mode);
   const { refund } = policy;
   if (refund !== undefined && !REFUNDS.includes(refund)) throw fail('refund', "must be 'on-success' or 'on-failure'", refund);
+  if (spec.kind === 'slots') {
+    // A slot is one request in flight, released after the response: nothing else applies.
+    if (blockForMs > 0) throw fail('blockFor', "does not apply to 'concurrency' (a slot frees up when a request finishes)", policy.blockFor);
+    if (refund !== undefined) throw fail('refund', "does not apply to 'concurrency' (its slot is always released after the response)", refund);
+    if (cost !== undefined && cost !== 1) throw fail('cost', "must be 1 on 'concurrency' (one slot per request)", cost);
+  }
 
   return {
     name,
@@ -96,7 +102,7 @@ export function compilePolicy(
     skipIf: policy.skipIf,
     bucket: policy.bucket,
     refund,
-    afterWork: refund !== undefined,
+    afterWork: refund !== undefined || spec.kind === 'slots',
     id: policyId(spec, policy.bucket === undefined ? scope : `bucket:${policy.bucket}`, name),
     where,
   };

@@ -18,7 +18,7 @@ export interface CompiledPolicy {
   readonly skipIf: RateLimitPolicy['skipIf'];
   readonly bucket: string | undefined;
   readonly refund: RefundMode | undefined;
-  /** Whether an admitted request has work left after its response (`refund`). */
+  /** Whether an admitted request has work left after its response (`refund`, a concurrency slot). */
   readonly afterWork: boolean;
   /** The `id` part of this policy's keys. */
   readonly id: string;

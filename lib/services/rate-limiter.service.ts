@@ -8,6 +8,12 @@ import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
 import type { RateLimitStore } from '../store/rate-limit-store.interface.js';
 
+/** A concurrency slot taken by `RateLimiterService.acquire()`: the decision, and how to give the slot back. */
+export interface RateLimitSlot extends RateLimitDecision {
+  /** Releases the slot (once; later calls do nothing). Resolves when the store has it. */
+  release(): Promise<void>;
+}
+
 /**
  * Rate limiting for code outside routes. `key` is a raw tracker value (hashed like route keys);
  * the budget is the policy's `bucket`, or else its `name` — give a route's policy a `bucket` to
@@ -25,12 +31,30 @@ export class RateLimiterService {
   async consume(key: string, policy: RateLimitPolicy, cost = 1): Promise<RateLimitDecision> {
     if (!Number.isInteger(cost) || cost < 0) throw new TypeError(`cost must be an integer >= 0 (got ${cost})`);
     const compiled = this.registry.forService(policy);
+    if (compiled.spec.kind === 'slots' && cost > 0) {
+      throw new TypeError(`RateLimiterService: policy "${compiled.name}" is a concurrency policy; take a slot with acquire(), which gives a release()`);
+    }
     return this.single(compiled, await this.engine.decideKey(key, compiled, cost));
   }
 
   /** Reads the budget without taking anything. */
   peek(key: string, policy: RateLimitPolicy): Promise<RateLimitDecision> {
     return this.consume(key, policy, 0);
+  }
+
+  /**
+   * Takes a slot of a `concurrency` policy if one is free. Call `release()` when the work is
+   * done (in a `finally`): until then the slot counts, renewed every W/2, and a slot of a
+   * process that died expires after `window`. `release()` of a denied slot does nothing.
+   */
+  async acquire(key: string, policy: RateLimitPolicy): Promise<RateLimitSlot> {
+    const compiled = this.registry.forService(policy);
+    if (compiled.spec.kind !== 'slots') {
+      throw new TypeError(`RateLimiterService: acquire() takes a concurrency policy; policy "${compiled.name}" is '${compiled.algorithm}' (use consume())`);
+    }
+    const verdict = await this.engine.decideKey(key, compiled, 1);
+    const { after } = verdict;
+    return { ...this.single(compiled, verdict), release: () => after?.finish({ aborted: false }) ?? Promise.resolve() };
   }
 
   /** Restores the full budget (and lifts a `blockFor` block). */

@@ -16,13 +16,16 @@ export interface StoreCall {
   shadow: boolean;
   /** Present on a give-back: units returned to an earlier charge of this same policy and key. */
   giveBack?: GiveBack;
+  /** Present on a renewal: the concurrency slot of this handle lives another window from now. */
+  renew?: ChargeHandle;
 }
 
 /**
  * What one charge put into a budget's state, so that a give-back credits only what is still
  * there of it (never budget the state no longer holds): the window end (fixed-window), the window
  * index (sliding-window), the log member's time and `seq`uence (sliding-log), the TAT after the
- * charge in µs (token-bucket, gcra). `seq` is 0 but for sliding-log.
+ * charge in µs (token-bucket, gcra), the slot's acquired time and `seq`uence (concurrency).
+ * `seq` is 0 but for sliding-log and concurrency.
  */
 export interface ChargeHandle {
   readonly value: number;

@@ -33,6 +33,15 @@ class MathController {
     return 'welcome';
   }
 
+  /** One message of a user in flight at once: the slot is released when the handler completes. */
+  @MessagePattern('export')
+  @RateLimit({ name: 'export', algorithm: 'concurrency', limit: 1, window: '1h', tracker: (ctx) => ctx.switchToRpc().getData<Login>().user })
+  async export(@Payload() data: Login) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (data.password === 'fail') throw new RpcException({ status: 'error', message: 'export failed' });
+    return 'exported';
+  }
+
   @MessagePattern('broken')
   @RateLimit({ limit: 2, window: '1h', tracker: () => { throw new Error('SECRET tracker detail'); } })
   broken() {
@@ -87,6 +96,15 @@ describe('a microservice message handler', () => {
     await expect(login('wrong')).rejects.toEqual({ status: 'error', message: 'wrong password' });
     await expect(login('wrong')).rejects.toEqual({ status: 'error', message: 'wrong password' });
     await expect(login('right')).rejects.toEqual(expect.objectContaining({ statusCode: 429, policy: 'login' }));
+  });
+
+  it('concurrency: one message in flight; the slot is released when the handler completes or fails', async () => {
+    const exportAs = (password: string) => firstValueFrom(client.send<string, Login>('export', { user: 'max', password }));
+    const [first, second] = await Promise.allSettled([exportAs('ok'), exportAs('ok')]);
+    expect([first.status, second.status].sort()).toEqual(['fulfilled', 'rejected']);
+    await expect(exportAs('fail')).rejects.toEqual({ status: 'error', message: 'export failed' });
+    expect(await exportAs('ok')).toBe('exported');
+    expect(await exportAs('ok')).toBe('exported');
   });
 
   it("a failing tracker is an RpcException { status: 'error' } with nothing of its cause, never an admission", async () => {

@@ -82,6 +82,11 @@ const BAD_POLICIES: Array<[string, RateLimitPolicy | RateLimitPolicy[], string]>
   ['an invalid bucket', { bucket: 'no spaces allowed', limit: 1, window: '1m' }, 'bucket'],
   ['an unknown failMode', invalid({ limit: 1, window: '1m', failMode: 'sideways' }), 'failMode'],
   ['an unknown refund', invalid({ limit: 1, window: '1m', refund: 'always' }), 'refund'],
+  ['concurrency with burst', { algorithm: 'concurrency', limit: 5, window: '1m', burst: 5 }, 'burst'],
+  ['concurrency with blockFor', { algorithm: 'concurrency', limit: 5, window: '1m', blockFor: '1m' }, 'blockFor'],
+  ['concurrency with refund', { algorithm: 'concurrency', limit: 5, window: '1m', refund: 'on-success' }, 'refund'],
+  ['concurrency with cost 2', { algorithm: 'concurrency', limit: 5, window: '1m', cost: 2 }, 'cost'],
+  ['concurrency with a cost function', { algorithm: 'concurrency', limit: 5, window: '1m', cost: () => 1 }, 'cost'],
 ];
 
 /** [module option, invalid value] */

@@ -13,6 +13,7 @@ import { DECISION_TIMEOUT, clientHeaderTracker, get, sequential } from '../suppo
 const LOGIN: RateLimitPolicy = { bucket: 'login', algorithm: 'fixed-window', limit: 2, window: '1h' };
 const LOCKED: RateLimitPolicy = { bucket: 'locked', algorithm: 'gcra', limit: 1, window: '1h', blockFor: '1h' };
 const API: RateLimitPolicy = { name: 'api', algorithm: 'sliding-log', limit: 3, window: '1h' };
+const EXPORTS: RateLimitPolicy = { name: 'exports', algorithm: 'concurrency', limit: 2, window: '1h' };
 
 @Controller('auth')
 class AuthController {
@@ -46,6 +47,22 @@ describe.each(ADAPTERS)('RateLimiterService on %s', (adapter) => {
     limiter = app.app.get(RateLimiterService);
   });
   afterAll(() => app.close());
+
+  it('acquire takes a concurrency slot until release(); consume refuses concurrency policies', async () => {
+    const first = await limiter.acquire('acq', EXPORTS);
+    const second = await limiter.acquire('acq', EXPORTS);
+    expect([first.allowed, first.remaining, second.allowed, second.remaining]).toEqual([true, 1, true, 0]);
+    const third = await limiter.acquire('acq', EXPORTS);
+    expect(third).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 1000 });
+    await third.release();
+    await first.release();
+    await first.release();
+    expect(await limiter.peek('acq', EXPORTS)).toMatchObject({ allowed: true, remaining: 1 });
+    await second.release();
+    expect(await limiter.peek('acq', EXPORTS)).toMatchObject({ allowed: true, remaining: 2 });
+    await expect(limiter.consume('acq', EXPORTS)).rejects.toThrow(/acquire\(\)/);
+    await expect(limiter.acquire('acq', API)).rejects.toThrow(/consume\(\)/);
+  });
 
   it('consume takes units and returns the decision numbers', async () => {
     expect(await limiter.consume('consume', API)).toEqual({

@@ -3,6 +3,8 @@ import type { StoreCall, StoreVerdict } from '../../lib/store/rate-limit-store.i
 
 export type AlgorithmName = RateLimitAlgorithm;
 export const ALGORITHMS: AlgorithmName[] = ALGORITHM_TABLE.map((spec) => spec.name);
+/** The algorithms that limit a rate (every one but `concurrency`, whose slots wait for releases). */
+export const RATE_ALGORITHMS: AlgorithmName[] = ALGORITHM_TABLE.filter((spec) => spec.kind !== 'slots').map((spec) => spec.name);
 const CODES = new Map(ALGORITHM_TABLE.map((spec) => [spec.name, spec.code]));
 /** A realistic epoch in µs (November 2023). */
 export const T0 = 1_700_000_000_000_000;

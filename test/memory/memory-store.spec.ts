@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-store.js';
 import { giveBackOf } from '../../lib/store/give-back.js';
-import { ALGORITHMS, T0, call, decideFlat } from './calls.js';
+import { RATE_ALGORITHMS as ALGORITHMS, T0, call, decideFlat } from './calls.js';
 
 /** µs at `ms` after T0. */
 const at = (ms: number) => T0 + ms * 1000;

@@ -108,7 +108,10 @@ interface Step {
   /** Which policies of the set this request is decided against (at least one). */
   mask: number;
   tier: 0 | 1;
-  /** Per policy: a cost, or (negative) a give-back: -1 to -3 units, -4 the whole charge. */
+  /**
+   * Per policy: a cost, or (negative) a give-back: -1 to -3 units, -4 the whole charge; -5
+   * renews a charge (a concurrency slot; a no-op elsewhere).
+   */
   costs: number[];
   /** Which earlier charge of the client a give-back returns (modulo those not yet given back). */
   pick: number;
@@ -159,12 +162,22 @@ const followArb = (policies: number) =>
 function stepsArb(policies: Policy[]): fc.Arbitrary<Step[]> {
   const costArb = (p: Policy) => {
     const capacity = Math.max(...(p.algorithm === 'token-bucket' || p.algorithm === 'gcra' ? p.bursts : p.limits));
+    if (p.algorithm === 'concurrency') {
+      // Routes take slots of cost 1 (0 peeks); releases (of the whole slot) and renewals of held slots.
+      return fc.oneof(
+        { arbitrary: fc.constant(1), weight: 8 },
+        { arbitrary: fc.constant(0), weight: 1 },
+        { arbitrary: fc.integer({ min: 1, max: capacity + 1 }), weight: 1 },
+        { arbitrary: fc.constantFrom(-4, -5), weight: 4 },
+      );
+    }
     return fc.oneof(
       { arbitrary: fc.constant(1), weight: 8 },
       { arbitrary: fc.constant(0), weight: 1 },
       { arbitrary: fc.integer({ min: 1, max: capacity }), weight: 3 },
       { arbitrary: fc.constant(capacity + 1), weight: 1 },
       { arbitrary: fc.integer({ min: -4, max: -1 }), weight: 2 },
+      { arbitrary: fc.constant(-5), weight: 1 },
     );
   };
   const step = fc.record({
@@ -226,7 +239,12 @@ function callsOf(policies: Policy[], s: Step, charges: Charges): StoreCall[] {
       return;
     }
     const open = charges.get(`${s.client}:${i}`) ?? [];
-    const [charge] = open.length > 0 ? open.splice(s.pick % open.length, 1) : [{ handle: { value: 1, seq: 0 }, cost: 1 }];
+    const none = { handle: { value: 1, seq: 0 }, cost: 1 };
+    if (cost === -5) {
+      calls.push({ ...made, renew: (open[s.pick % Math.max(1, open.length)] ?? none).handle });
+      return;
+    }
+    const [charge] = open.length > 0 ? open.splice(s.pick % open.length, 1) : [none];
     calls.push(giveBackOf(made, cost === -4 ? charge.cost : -cost, charge.handle));
   });
   return calls;

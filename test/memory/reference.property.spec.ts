@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-store.js';
 import { giveBackOf } from '../../lib/store/give-back.js';
 import type { ChargeHandle } from '../../lib/store/rate-limit-store.interface.js';
-import { ALGORITHMS, T0, call, type AlgorithmName, flat } from './calls.js';
+import { RATE_ALGORITHMS as ALGORITHMS, T0, call, type AlgorithmName, flat } from './calls.js';
 
 // First-principles checks of what the algorithms promise, on traces of one client. The memory
 // store stands for both engines: parity.property.spec.ts shows it replies as the Lua does.

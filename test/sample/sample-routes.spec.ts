@@ -74,6 +74,18 @@ describe('GCRA with a burst', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('runs at most 2 exports of an API key at once across the instances, and frees the slots when they end', async () => {
+    const headers = { 'x-api-key': freshKey('demo') };
+    const exports = await Promise.all(Array.from({ length: 3 }, (_, i) => request(`${instances.urls[i % 2]}/api/export`, { headers })));
+    expect(exports.map((r) => r.status).sort()).toEqual([200, 200, 429]);
+    const denied = exports.find((r) => r.status === 429)!;
+    expect(denied.headers['retry-after']).toBe('1');
+    expect(String(exports.find((r) => r.status === 200)!.body).split('\n').filter(Boolean)).toHaveLength(6);
+    expect((await request(`${instances.urls[1]}/api/export`, { headers })).status).toBe(200);
+  });
+});
+
 describe('weighted cost', () => {
   it('charges each completion its tokens out of 2000 a minute', async () => {
     const apiKey = freshKey('demo');

@@ -71,8 +71,11 @@ const BLOCK_POISONS: Record<string, Poison> = {
   'a float': (key) => client.set(key, '9.9e12'),
 };
 
+/** The algorithms whose state is a sorted set. */
+const SORTED_SETS = new Set<AlgorithmName>(['sliding-log', 'concurrency']);
+
 const CASES: Array<[AlgorithmName, Target, string, Poison]> = ALGORITHMS.flatMap((algorithm) => [
-  ...Object.entries(algorithm === 'sliding-log' ? LOG_POISONS : STRING_POISONS).map(([kind, poison]): [AlgorithmName, Target, string, Poison] => [algorithm, 'state', kind, poison]),
+  ...Object.entries(SORTED_SETS.has(algorithm) ? LOG_POISONS : STRING_POISONS).map(([kind, poison]): [AlgorithmName, Target, string, Poison] => [algorithm, 'state', kind, poison]),
   ...Object.entries(BLOCK_POISONS).map(([kind, poison]): [AlgorithmName, Target, string, Poison] => [algorithm, 'block', kind, poison]),
 ]);
 
@@ -141,7 +144,7 @@ describe.each(CASES)('%s, a %s key holding %s', (algorithm, target, _kind, poiso
     for (const mode of MODES[target]) {
       const after = await snapshot(poisonedKey(mode, target));
       if (mode === WRITES[target]) {
-        expect(after.type).toBe(target === 'block' || algorithm !== 'sliding-log' ? 'string' : 'zset');
+        expect(after.type).toBe(target === 'block' || !SORTED_SETS.has(algorithm) ? 'string' : 'zset');
         expect(after.pttl).toBeGreaterThan(0);
         expect(after.pttl).toBeLessThanOrEqual(MAX_TTL);
       } else {

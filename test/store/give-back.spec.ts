@@ -4,7 +4,7 @@ import { giveBackOf } from '../../lib/store/give-back.js';
 import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-store.js';
 import type { ChargeHandle, StoreCall } from '../../lib/store/rate-limit-store.interface.js';
 import { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
-import { ALGORITHMS, T0, call, type AlgorithmName, type ClockedStore } from '../memory/calls.js';
+import { RATE_ALGORITHMS as ALGORITHMS, T0, call, type AlgorithmName, type ClockedStore } from '../memory/calls.js';
 import { RedisServer } from '../support/redis-server.js';
 
 // Give-backs credit only what is still in the state from their charge (DESIGN.md, Give-backs),

@@ -8,6 +8,8 @@ export interface SampleProcess {
   readonly pid: number;
   readonly url: string;
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL): no shutdown hook runs, as in a crash. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -42,7 +44,17 @@ export async function startSampleProcess(env: Record<string, string>, timeoutMs 
       reject(new Error(`sample process exited with ${code} before listening:\n${output}`));
     });
   });
-  return { pid: child.pid!, url: `http://127.0.0.1:${port}`, stop: () => stop(child) };
+  return {
+    pid: child.pid!,
+    url: `http://127.0.0.1:${port}`,
+    stop: () => stop(child),
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 async function stop(child: ChildProcess): Promise<void> {

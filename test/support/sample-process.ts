@@ -5,7 +5,8 @@
  *   node --import ./test/support/ts-register.mjs test/support/sample-process.ts
  *
  * Environment: REDIS_URL (required), LIMIT (default 100). One route per algorithm,
- * `GET /limited/<algorithm>`, limit LIMIT per day, tracked by the `x-client` header.
+ * `GET /limited/<algorithm>`, limit LIMIT per day, tracked by the `x-client` header; and
+ * `GET /slots/hold`, which never answers, under `HELD_SLOTS` (a concurrency policy).
  * Prints one line `{"port":<port>}` on stdout once it listens; exits on SIGTERM or when its
  * parent goes away (stdin closes).
  */
@@ -32,6 +33,18 @@ function controllerFor(algorithm: RateLimitAlgorithm): Type {
   return LimitedController;
 }
 
+/** Two requests in flight at once, slots expiring 2 s after their last renewal; shared through its bucket. */
+const HELD_SLOTS = { name: 'held', algorithm: 'concurrency', limit: 2, window: '2s', bucket: 'held-slots' } as const;
+
+@Controller('slots')
+class SlotsController {
+  @Get('hold')
+  @RateLimit(HELD_SLOTS)
+  hold() {
+    return new Promise<never>(() => undefined);
+  }
+}
+
 const tracker = (context: ExecutionContext) =>
   String(context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers['x-client'] ?? 'anonymous');
 
@@ -45,7 +58,7 @@ const tracker = (context: ExecutionContext) =>
       failMode: 'closed',
     }),
   ],
-  controllers: ALGORITHMS.map(controllerFor),
+  controllers: [...ALGORITHMS.map(controllerFor), SlotsController],
 })
 class SampleModule {}
 

@@ -2,6 +2,7 @@ import { ALGORITHM_TABLE, type RateLimitAlgorithm } from '../../algorithms/algor
 import type { RateLimitObserver } from '../../metrics/rate-limit-observer.js';
 import type { PolicyResult, RateLimitStore, StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
 import type { Algorithm, Verdict } from './algorithm.js';
+import { concurrency } from './concurrency.js';
 import { fixedWindow } from './fixed-window.js';
 import { gcra } from './gcra.js';
 import { slidingLog } from './sliding-log.js';
@@ -20,6 +21,7 @@ const MODULES: Record<RateLimitAlgorithm, Algorithm> = {
   'sliding-log': slidingLog,
   'token-bucket': tokenBucket,
   gcra,
+  concurrency,
 };
 /** The modules by the code a store call carries. */
 const ALGORITHMS: Algorithm[] = [];
@@ -74,8 +76,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     for (const call of calls) {
       const v = ALGORITHMS[call.algorithm].check(call, table, now, nowMs);
       const blockKey = blockKeyOf(call);
-      if (call.giveBack) {
-        // A give-back returns what an earlier charge took: it always applies.
+      if (call.giveBack || call.renew) {
+        // A give-back returns what an earlier charge took, a renewal extends it: they always apply.
         v.ok = true;
         v.retry = 0;
       } else if (blockKey !== undefined && call.cost > 0) {

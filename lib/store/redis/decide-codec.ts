@@ -5,7 +5,7 @@ import type { PolicyResult, StoreCall, StoreVerdict } from '../rate-limit-store.
  * ARGV, and the flat integer reply back to named verdicts.
  *
  * Per request: ARGV `n`, then n pairs ("algorithm:limit:window:burst:blockFor:shadow", cost),
- * the cost of a give-back being "-<units>:<handle>:<seq>"; KEYS the state key of each call,
+ * the cost of a give-back being "-<units>:<handle>:<seq>", of a renewal "+0:<handle>:<seq>"; KEYS the state key of each call,
  * followed by its block key when it has one.
  * Reply per request: allowed, then per call allowed, remaining, resetMs, retryAfterMs (-1: never),
  * the charge's handle and seq (0, 0: not charged).
@@ -15,12 +15,14 @@ export function encodeRequest(calls: readonly StoreCall[], keys: string[], args:
   for (const call of calls) {
     keys.push(call.key);
     if (call.blockKey !== undefined) keys.push(call.blockKey);
-    const back = call.giveBack;
-    args.push(
-      `${call.algorithm}:${call.limit}:${call.windowMs}:${call.burst}:${call.blockForMs}:${call.shadow ? 1 : 0}`,
-      back === undefined ? call.cost : `-${back.units}:${back.handle.value}:${back.handle.seq}`,
-    );
+    args.push(`${call.algorithm}:${call.limit}:${call.windowMs}:${call.burst}:${call.blockForMs}:${call.shadow ? 1 : 0}`, costArg(call));
   }
+}
+
+function costArg({ cost, giveBack, renew }: StoreCall): string | number {
+  if (giveBack) return `-${giveBack.units}:${giveBack.handle.value}:${giveBack.handle.seq}`;
+  if (renew) return `+0:${renew.value}:${renew.seq}`;
+  return cost;
 }
 
 /** Integers of the reply taken by a request of `policies` calls. */

@@ -65,6 +65,8 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
 
   async onApplicationShutdown(): Promise<void> {
     this.warmUp.stop();
+    // Decisions and releases still waiting for this turn's batch go out before the client quits.
+    this.flush();
     if (!this.owned) return;
     // QUIT lets replies in flight arrive; disconnect() then closes what QUIT leaves open: in
     // ioredis 6 the Sentinel failover detector's subscriber connections (and their reconnect

@@ -17,7 +17,7 @@ export class AuthController {
     @Inject(SAMPLE_CONFIG) private readonly config: SampleConfig,
   ) {}
 
-  /** Every attempt counts; a successful one gives the account its full budget back. */
+  /** Only failed attempts count; a successful one also forgives the failed ones before it. */
   @Post('login')
   @HttpCode(200)
   @RateLimit(LOGIN_POLICY)

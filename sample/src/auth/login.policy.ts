@@ -10,8 +10,10 @@ function usernameOf(context: ExecutionContext): string | undefined {
 }
 
 /**
- * 5 attempts per 15 minutes per account; a 6th blocks the account's logins for 15 minutes.
- * The `bucket` lets `RateLimiterService.reset` reach this budget after a successful login.
+ * 5 failed attempts per 15 minutes per account (`refund: 'on-success'`: a successful login
+ * gives its own charge back); a 6th blocks the account's logins for 15 minutes. The `bucket`
+ * lets `RateLimiterService.reset` reach this budget after a successful login, forgiving the
+ * failed attempts too (a refund only returns the request's own charge).
  */
 export const LOGIN_POLICY: RateLimitPolicy = {
   name: 'login',
@@ -20,5 +22,6 @@ export const LOGIN_POLICY: RateLimitPolicy = {
   limit: 5,
   window: '15m',
   blockFor: '15m',
+  refund: 'on-success',
   tracker: usernameOf,
 };
