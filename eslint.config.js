@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'lib/generated/', 'coverage/', 'sample/dist/', 'bench/.tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'lib/generated/', 'coverage/', 'sample/dist/', 'bench/.tmp/', 'test/starters/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

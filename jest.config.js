@@ -3,6 +3,9 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  // The starter apps have their own installs and test runners (npm run test:starters).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/starters/'],
+  modulePathIgnorePatterns: ['<rootDir>/test/starters/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^nestjs-redis-rate-limit$': '<rootDir>/lib/index.ts',

@@ -1,6 +1,6 @@
 // Bytes per key held by the memory store, per algorithm: 100k distinct clients, one request
 // each (sliding-log also with 10 requests each). Counts the JS heap and the typed arrays'
-// off-heap buffers, the keys' own strings (`rl:{10.1.2.3}:g1a2B3c4D`, 22-27 characters)
+// off-heap buffers, the keys' own strings (`rl:{10.1.2.3}:1g1a2B3c4D`, 23-28 characters)
 // included. Each case runs in a fresh process so that no other garbage is counted; the median
 // of three runs is shown (the heap grows in pages, so single runs vary by some 20 bytes/key).
 //   npm run build && node bench/memory-store-bytes.mjs [path/to/dist]
@@ -39,7 +39,7 @@ if (caseArg === undefined) {
   const before = await used();
   const store = new MemoryRateLimitStore({ maxKeys: KEYS });
   for (let i = 0; i < KEYS; i++) {
-    const key = `rl:{10.${i >> 16}.${(i >> 8) & 255}.${i & 255}}:${'fwltg'[algorithm - 1]}1a2B3c4D`;
+    const key = `rl:{10.${i >> 16}.${(i >> 8) & 255}.${i & 255}}:1${'fwltg'[algorithm - 1]}1a2B3c4D`;
     const call = { key, blockKey: undefined, algorithm, limit: 100, windowMs: 60_000, burst: 100, cost: 1, blockForMs: 0, shadow: false };
     // All at one instant, so that nothing expires.
     for (let r = 0; r < requests; r++) await store.decide([call], T0);

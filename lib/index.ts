@@ -4,6 +4,7 @@ export { RateLimit } from './decorators/rate-limit.decorator.js';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator.js';
 export { RateLimitGuard } from './guards/rate-limit.guard.js';
 export { RateLimiterService } from './services/rate-limiter.service.js';
+export { RateLimitInterceptor } from './interceptors/rate-limit.interceptor.js';
 export { RateLimitException, type RateLimitExceptionBody } from './errors/rate-limit.exception.js';
 export { RateLimitUnavailableException } from './errors/rate-limit-unavailable.exception.js';
 export { RateLimitConfigError } from './errors/rate-limit-config.error.js';
@@ -16,6 +17,7 @@ export type {
   RedisConnection,
   RedisClusterConnection,
   RedisSentinelConnection,
+  IoredisCompatibleClient,
   HeaderStyle,
   DenyCacheOptions,
 } from './interfaces/rate-limit-module-options.interface.js';
@@ -28,6 +30,7 @@ export type {
   ContextValue,
   Tracker,
   TrackerValue,
+  RefundMode,
 } from './interfaces/rate-limit-policy.interface.js';
 export type { RateLimitDecision, RateLimitEvent, RateLimitOutcome } from './interfaces/rate-limit-decision.interface.js';
 export { RATE_LIMIT_METRICS, RATE_LIMIT_STORE_DURATION_BUCKETS } from './metrics/rate-limit-metrics.js';

@@ -14,21 +14,35 @@ one costs Redis and the client):
     burst      capacity of the buckets (B); ignored by the window algorithms
     blockFor   ms to block the key after a denial; 0 for none
     shadow     1 if the policy is observed but never vetoes
-  cost       units this request takes (c); 0 peeks; negative refunds -c units
+  cost       units this request takes (c); 0 peeks; or "-<units>:<handle>:<seq>", a give-back of
+             units to the charge that returned that handle (it checks as a peek and always applies)
 
 Returns a flat list of integers, per request: allowed (0/1), then per policy
-  allowed (0/1), remaining, resetMs, retryAfterMs (-1: the cost can never pass).
+  allowed (0/1), remaining, resetMs, retryAfterMs (-1: the cost can never pass), handle, seq.
+The handle (handle, seq) of a charge names what of the state that charge made, so that a
+give-back credits only what is still there of it: the window end (fixed-window), the window
+index (sliding-window), the log member's time and sequence (sliding-log), the TAT after the
+charge in us (buckets). 0, 0 when nothing was charged.
 
 The build splices lua/policy.lua and the algorithm modules in at `-- @policy`, `-- @check`
 and `-- @finish` (the algorithms as the branches of an if/elseif): one function and no closures per call,
 because Redis runs this whole chunk for every EVALSHA. A check reads the state of `key` and
 sets `ok`, `retry`, `block`, `dirty` (its clamped state must be saved even without a charge)
-and the state slots `x1`..`x3` that the finish reads back to write and to set `remaining`
-and `reset`. A request of one policy (the common case) runs check and finish in one pass.
+and the state slots `x1`..`x3` that the finish reads back to write and to set `remaining`,
+`reset` and, for a charge, `handle` and `handle_s`. A request of one policy (the common case) runs check and finish in one pass.
+The fragments may use only their own locals, the allowed globals and the names that
+scripts/lua-compose.mjs lists as provided to their marker: the build checks every name.
+
+Foreign data: no key's contents may fail the call (that would fail every request of the
+batch) or change another request's decision. A state that a check cannot read (another type:
+it reads with `rpcall`, which returns an error table where `rcall` would raise) or cannot
+parse (anything but the exact format this script writes) is read as empty; a peek or a denial
+then leaves the key and its TTL as they are, and the next write replaces it (SET replaces a
+key of any type; a module whose writes need the key's type, like ZADD, deletes it first).
 ]]
-local rcall = redis.call
+local rcall, rpcall = redis.call, redis.pcall
 local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
-local tonumber, match, fmt = tonumber, string.match, string.format
+local tonumber, type, match, fmt = tonumber, type, string.match, string.format
 
 local now_us = tonumber(ARGV[1])
 if now_us == 0 then
@@ -48,11 +62,12 @@ while arg_at <= nargs do
     local ok, retry, dirty, x1, x2, x3 = false, -1, false, 0, 0, 0
     -- @check
     local all_allowed = ok or shadow
-    local charge = ok and c ~= 0
-    local remaining, reset = 0, 0
+    local charge = ok and c > 0
+    local remaining, reset, handle, handle_s = 0, 0, 0, 0
     -- @finish
     out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = all_allowed and 1 or 0, ok and 1 or 0, remaining, reset, retry
-    o = o + 5
+    out[o + 6], out[o + 7] = handle, handle_s
+    o = o + 7
   else
     local all_allowed, first_arg, first_key = true, arg_at, key_at
     for i = 1, count do
@@ -70,11 +85,11 @@ while arg_at <= nargs do
       -- @policy
       local s = i * 7
       local ok, retry, block, dirty, x1, x2, x3 = S[s + 1], S[s + 2], S[s + 3], S[s + 4], S[s + 5], S[s + 6], S[s + 7]
-      local charge = all_allowed and ok and c ~= 0
-      local remaining, reset = 0, 0
+      local charge = all_allowed and ok and c > 0
+      local remaining, reset, handle, handle_s = 0, 0, 0, 0
       -- @finish
-      out[o + 1], out[o + 2], out[o + 3], out[o + 4] = ok and 1 or 0, remaining, reset, retry
-      o = o + 4
+      out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = ok and 1 or 0, remaining, reset, retry, handle, handle_s
+      o = o + 6
     end
   end
 end

@@ -2,12 +2,14 @@
 fixed-window (algorithm 1). State: the string "<windowEndMs>:<used>".
 A window opens at an admitted request when none is open and lasts W; denials and
 peeks never open one. Admits iff used + c <= L.
-Slots: x1 window end (0: none open), x2 units used.
+Slots: x1 window end (0: none open), x2 units used. Handle: the window end; a give-back
+credits only the window it was charged in, while that window is open.
 ]]
 -- @check
-local v = rcall('GET', key)
-if v then
-  local e, n = match(v, '^(%d+):(%d+)$')
+local v = rpcall('GET', key)
+local e, n
+if type(v) == 'string' then e, n = match(v, '^(%d+):(%d+)$') end
+if e then
   x1, x2 = tonumber(e), tonumber(n)
   if x1 <= now_ms then
     x1, x2 = 0, 0
@@ -25,15 +27,14 @@ else
 end
 -- @finish
 if charge then
-  if c > 0 then
-    if x1 == 0 then x1 = now_ms + W end
-    x2 = x2 + c
-  else
-    x2 = max(0, x2 + c)
-  end
+  if x1 == 0 then x1 = now_ms + W end
+  x2, handle = x2 + c, x1
+  rcall('SET', key, fmt('%d:%d', x1, x2), 'PX', x1 - now_ms)
+elseif give > 0 and x1 > 0 and x1 == give_h then
+  x2 = max(0, x2 - give)
   if x2 > 0 then
     rcall('SET', key, fmt('%d:%d', x1, x2), 'PX', x1 - now_ms)
-  elseif x1 > 0 then
+  else
     rcall('DEL', key)
     x1 = 0
   end

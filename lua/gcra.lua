@@ -2,12 +2,15 @@
 gcra (algorithm 5). State: the theoretical arrival time TAT in microseconds.
 T = ceil(W * 1000 / L) us, tau = B * T; admits iff max(TAT, now) + c * T - now <= tau,
 then TAT = max(TAT, now) + c * T.
-Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + tau].
+Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + tau]. Handle: the TAT after the charge; a
+give-back credits only while now < that TAT, at most (that TAT - now) us.
 ]]
 -- @check
 x1 = ceil(W * 1000 / L)
 x2 = B * x1
-x3 = tonumber(rcall('GET', key)) or now_us
+local v = rpcall('GET', key)
+-- Only the digits this script writes: tonumber alone would also take '9e15' or '0x1F'.
+x3 = type(v) == 'string' and tonumber(match(v, '^%d+$')) or now_us
 if x3 < now_us then
   x3 = now_us
 elseif x3 > now_us + x2 then
@@ -22,7 +25,12 @@ else
   ok, retry = false, ceil((x3 + c * x1 - x2 - now_us) / 1000)
 end
 -- @finish
-if charge then x3 = max(now_us, x3 + c * x1) end
+if charge then
+  x3 = x3 + c * x1
+  handle = x3
+elseif give > 0 and give_h > now_us then
+  x3, dirty = max(now_us, x3 - min(give * x1, give_h - now_us)), true
+end
 if charge or dirty then
   if x3 > now_us then
     rcall('SET', key, fmt('%d', x3), 'PX', ceil((x3 - now_us) / 1000))

@@ -2,12 +2,18 @@
 The policy framework around the algorithm modules, spliced into lua/decide.lua.
 @policy reads the next policy of ARGV (cursor `arg_at`) and its keys (cursor `key_at`), and
 advances both.
-@check follows the algorithm's check with the block key: a refund always applies; a blocked key
-denies whatever its state says. @finish follows the algorithm's finish: a denied request sets
+@check follows the algorithm's check with the block key: a give-back always applies; a blocked
+key denies whatever its state says. @finish follows the algorithm's finish: a denied request sets
 the block, and nothing passes while blocked.
 ]]
 -- @policy
 local key, block_at, spec, c = KEYS[key_at], 0, ARGV[arg_at], tonumber(ARGV[arg_at + 1])
+-- A give-back of `give` units to the charge whose handle is (give_h, give_s) checks as a peek.
+local give, give_h, give_s = 0, 0, 0
+if not c then
+  local u, h, s = match(ARGV[arg_at + 1], '^%-(%d+):(%d+):(%d+)$')
+  c, give, give_h, give_s = 0, tonumber(u) or 0, tonumber(h) or 0, tonumber(s) or 0
+end
 local p = P[spec]
 if not p then
   local algorithm, L, W, B, block_for, shadow = match(spec, '^(%d):(%d+):(%d+):(%d+):(%d+):(%d)$')
@@ -21,10 +27,11 @@ if block_for > 0 then
 end
 -- @check
 local block = false
-if c < 0 then
+if give > 0 then
   ok, retry = true, 0
 elseif block_at > 0 and c > 0 then
-  local until_ms = tonumber(rcall('GET', KEYS[block_at]))
+  local v = rpcall('GET', KEYS[block_at])
+  local until_ms = type(v) == 'string' and tonumber(match(v, '^%d+$'))
   if until_ms and until_ms > now_ms then
     ok, block = false, until_ms - now_ms
     if retry >= 0 then retry = max(retry, block) end

@@ -2,15 +2,17 @@
 token-bucket (algorithm 4). State: the string "<creditUs>:<lastUs>", the bucket's
 content measured in microseconds of refill (one token = T us, full = tau = B * T).
 Refills L tokens per W and starts full; admits exactly what gcra admits.
-Slots: x1 T, x2 tau, x3 credit.
+Slots: x1 T, x2 tau, x3 credit. Handle: the TAT after the charge (now + tau - credit), as in
+gcra; a give-back credits only while now < that TAT, at most (that TAT - now) us.
 ]]
 -- @check
 x1 = ceil(W * 1000 / L)
 x2 = B * x1
 x3 = x2
-local v = rcall('GET', key)
-if v then
-  local credit, last = match(v, '^(%d+):(%d+)$')
+local v = rpcall('GET', key)
+local credit, last
+if type(v) == 'string' then credit, last = match(v, '^(%d+):(%d+)$') end
+if credit then
   last = tonumber(last)
   -- A write from a clock running ahead (last > now) drains what its lead would have
   -- refilled, as gcra's clamped TAT does, and is saved at our time.
@@ -24,7 +26,12 @@ else
   ok, retry = false, ceil((c * x1 - x3) / 1000)
 end
 -- @finish
-if charge then x3 = min(x2, x3 - c * x1) end
+if charge then
+  x3 = x3 - c * x1
+  handle = now_us + x2 - x3
+elseif give > 0 and give_h > now_us then
+  x3, dirty = min(x2, x3 + min(give * x1, give_h - now_us)), true
+end
 if charge or dirty then
   if x3 < x2 then
     rcall('SET', key, fmt('%d:%d', x3, now_us), 'PX', ceil((x2 - x3) / 1000))

@@ -1,59 +1,14 @@
-// Composes lua/*.lua into the single `decide` script and embeds it in lib/generated/,
-// so the library never reads lua/ at run time. Each algorithm module holds two fragments,
-// after `-- @check` and `-- @finish`; they become the branches of an if/elseif on the
-// algorithm code, followed by lua/policy.lua's fragments of the same name, at the markers of
-// lua/decide.lua (`-- @policy` is lua/policy.lua's alone).
+// Composes lua/*.lua into the single `decide` script (scripts/lua-compose.mjs, which also checks
+// the names its fragments share) and embeds it in lib/generated/, so the library never reads lua/
+// at run time.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { composeDecideScript } from './lua-compose.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Index + 1 is the algorithm code the library sends.
-const ALGORITHM_MODULES = ['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket', 'gcra'];
-
-const read = (name) => readFileSync(join(root, 'lua', `${name}.lua`), 'utf8');
-const stripComments = (lua) => lua.replace(/--\[\[[\s\S]*?\]\]\n?/g, '');
-
-/** The fragments of a module: the code after each `-- @<name>` line, by name. */
-function sections(name) {
-  const parts = stripComments(read(name)).split(/^-- @([a-z]+)\n/m);
-  const found = {};
-  for (let i = 1; i < parts.length; i += 2) found[parts[i]] = parts[i + 1];
-  return found;
-}
-
-function algorithmFragments(name) {
-  const found = sections(name);
-  if (found.check === undefined || found.finish === undefined) {
-    throw new Error(`lua/${name}.lua must hold a '-- @check' then a '-- @finish' fragment`);
-  }
-  return found;
-}
-
-const indent = (code, by) => code.trimEnd().split('\n').map((line) => (line ? by + line : line)).join('\n');
-
-function branches(part) {
-  const arms = ALGORITHM_MODULES.map((name, i) => `${i === 0 ? 'if' : 'elseif'} algorithm == ${i + 1} then\n${indent(algorithmFragments(name)[part], '  ')}`);
-  return `${arms.join('\n')}\nend`;
-}
-
-const policy = sections('policy');
-const FRAGMENTS = {
-  policy: policy.policy,
-  check: `${branches('check')}\n${policy.check}`,
-  finish: `${branches('finish')}\n${policy.finish}`,
-};
-
-// Every marker line of lua/decide.lua is replaced by its fragment, at the marker's indentation.
-const main = stripComments(read('decide'));
-for (const marker of Object.keys(FRAGMENTS)) {
-  if (!new RegExp(`^ *-- @${marker}$`, 'm').test(main)) throw new Error(`lua/decide.lua lacks the -- @${marker} marker`);
-}
-const source = main.replace(/^( *)-- @([a-z]+)$/gm, (line, by, marker) => {
-  if (!(marker in FRAGMENTS)) throw new Error(`lua/decide.lua: unknown marker -- @${marker}`);
-  return indent(FRAGMENTS[marker], by);
-});
+const { source } = composeDecideScript(root);
 const version = createHash('sha1').update(source).digest('hex').slice(0, 8);
 
 const out = join(root, 'lib', 'generated', 'decide-script.ts');

@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { RateLimitException } from '../errors/rate-limit.exception.js';
 import { RateLimitUnavailableException } from '../errors/rate-limit-unavailable.exception.js';
+import { ResolverError } from './resolver-error.js';
 
 type Body = { statusCode: number; message: string };
 type ErrorFactory = (body: Body) => Error;
@@ -11,21 +12,20 @@ const INTERNAL_MESSAGE = 'Internal server error';
 const OPTIONAL: Record<string, { module: string; build: (module: Record<string, unknown>) => ErrorFactory }> = {
   ws: { module: '@nestjs/websockets', build: (m) => (body) => new (m.WsException as new (error: object) => Error)(transportBody(body)) },
   rpc: { module: '@nestjs/microservices', build: (m) => (body) => new (m.RpcException as new (error: object) => Error)(transportBody(body)) },
-  graphql: {
-    module: 'graphql',
-    build: (m) => (body) => {
-      const GraphQLError = m.GraphQLError as new (message: string, options: { extensions: object }) => Error;
-      if (body.statusCode === 500) return new GraphQLError(INTERNAL_MESSAGE, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-      const code = body.statusCode === 429 ? 'RATE_LIMITED' : 'RATE_LIMITER_UNAVAILABLE';
-      return new GraphQLError(body.message, { extensions: { code, ...body } });
-    },
-  },
+};
+
+/** A resolver's error: the body in `extensions`, under a code; an internal error says nothing more. */
+const resolverError: ErrorFactory = (body) => {
+  if (body.statusCode === 500) return new ResolverError(INTERNAL_MESSAGE, { code: 'INTERNAL_SERVER_ERROR' });
+  const code = body.statusCode === 429 ? 'RATE_LIMITED' : 'RATE_LIMITER_UNAVAILABLE';
+  return new ResolverError(body.message, { code, ...body });
 };
 
 /** Gateways and microservices carry a denial's body as it is, and an internal error in their own error shape. */
 const transportBody = (body: Body): object => (body.statusCode === 500 ? { status: 'error', message: INTERNAL_MESSAGE } : body);
 
 async function contextError(type: string): Promise<ErrorFactory | undefined> {
+  if (type === 'graphql') return resolverError;
   const peer = OPTIONAL[type];
   if (!peer) return undefined;
   return peer.build((await import(peer.module)) as Record<string, unknown>);
@@ -52,10 +52,11 @@ async function inContext(type: string, http: HttpException): Promise<Error> {
 
 /**
  * The 429 of a context: `RateLimitException` over HTTP; elsewhere `WsException`, `RpcException`
- * or a `GraphQLError` (`extensions.code` 'RATE_LIMITED'), with the same body.
+ * or a `ResolverError` that GraphQL answers as an error with `extensions.code` 'RATE_LIMITED',
+ * with the same body.
  */
-export function rateLimitedError(type: string, policy: string, retryAfter: number | null): Promise<Error> {
-  return inContext(type, withoutStack(() => new RateLimitException(policy, retryAfter)));
+export function rateLimitedError(type: string, policy: string, retryAfter: number | null, message?: string): Promise<Error> {
+  return inContext(type, withoutStack(() => new RateLimitException(policy, retryAfter, message)));
 }
 
 /** The 503 of `failMode: 'closed'`, in the same shapes. */
@@ -66,7 +67,8 @@ export function unavailableError(type: string, retryAfter: number): Promise<Erro
 /**
  * The internal error of a context, with nothing of its cause: Nest's standard 500 body over HTTP
  * (an `HttpException`, so Nest does not log it again), `{ status: 'error', message }` in gateways
- * and microservices, a `GraphQLError` with `extensions.code` 'INTERNAL_SERVER_ERROR' in resolvers.
+ * and microservices, a `ResolverError` with `extensions.code` 'INTERNAL_SERVER_ERROR' in resolvers
+ * (neither is logged again by Nest).
  */
 export function internalError(type: string): Promise<Error> {
   return inContext(type, withoutStack(() => new HttpException({ statusCode: 500, message: INTERNAL_MESSAGE }, 500)));

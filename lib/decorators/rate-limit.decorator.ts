@@ -1,7 +1,17 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { RATE_LIMIT_POLICIES } from '../rate-limit.constants.js';
 import type { RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
+import { RateLimitInterceptor } from '../interceptors/rate-limit.interceptor.js';
 
-/** Limits a controller or handler; several policies (distinct `name`s) are all enforced. */
-export const RateLimit = (policy: RateLimitPolicy | RateLimitPolicy[]) =>
-  SetMetadata(RATE_LIMIT_POLICIES, Array.isArray(policy) ? policy : [policy]);
+/** Whether a policy leaves work for after the response, which outside HTTP needs the interceptor. */
+const needsAfterWork = (policy: RateLimitPolicy) => typeof policy === 'object' && policy !== null && policy.refund !== undefined;
+
+/**
+ * Limits a controller or handler; several policies (distinct `name`s) are all enforced.
+ * Handlers with work after the response (`refund`) also get `RateLimitInterceptor`.
+ */
+export const RateLimit = (policy: RateLimitPolicy | RateLimitPolicy[]) => {
+  const policies = Array.isArray(policy) ? policy : [policy];
+  const metadata = SetMetadata(RATE_LIMIT_POLICIES, policies);
+  return policies.some(needsAfterWork) ? applyDecorators(metadata, UseInterceptors(RateLimitInterceptor)) : metadata;
+};

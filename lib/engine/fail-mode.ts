@@ -4,7 +4,8 @@ import { MemoryRateLimitStore } from '../store/memory/memory-rate-limit-store.js
 import type { StoreCall } from '../store/rate-limit-store.interface.js';
 import type { FailureLog } from '../support/failure-log.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import { toVerdict, type RateLimitVerdict } from './rate-limit-verdict.js';
+import type { PolicyCharge } from './after-response.js';
+import { chargesOf, toVerdict, type RateLimitVerdict } from './rate-limit-verdict.js';
 import { StoreUnavailableError } from './store-caller.js';
 
 const STRICTNESS: Record<FailMode, number> = { open: 0, local: 1, closed: 2 };
@@ -26,11 +27,24 @@ export class FailModes {
     private readonly failures: FailureLog,
   ) {}
 
-  async verdict(policies: readonly CompiledPolicy[], calls: readonly StoreCall[], error: unknown, mode: FailMode): Promise<RateLimitVerdict> {
+  /**
+   * The verdict, and for `local` what it charged (for the after-work, which then goes to the
+   * local store: Redis never saw those charges).
+   */
+  async verdict(
+    policies: readonly CompiledPolicy[],
+    calls: readonly StoreCall[],
+    error: unknown,
+    mode: FailMode,
+  ): Promise<{ verdict: RateLimitVerdict; charges?: Array<PolicyCharge | undefined> }> {
     const reason = error instanceof StoreUnavailableError ? ` (${error.message})` : `: ${error instanceof Error ? error.message : String(error)}`;
     this.failures.failed(`rate limit decision failed, failing ${mode}: store unavailable${reason}`);
-    if (mode === 'local') return toVerdict(policies, calls, await (this.local ??= new MemoryRateLimitStore()).decide(calls));
-    if (mode === 'closed') return { allowed: false, policies, decisions: [], unavailableRetryMs: this.breaker.retryAfterMs() };
-    return { allowed: true, policies, decisions: [] };
+    if (mode === 'local') {
+      const local = (this.local ??= new MemoryRateLimitStore());
+      const decided = await local.decide(calls);
+      return { verdict: toVerdict(policies, calls, decided), charges: chargesOf(policies, calls, decided, local) };
+    }
+    if (mode === 'closed') return { verdict: { allowed: false, policies, decisions: [], unavailableRetryMs: this.breaker.retryAfterMs() } };
+    return { verdict: { allowed: true, policies, decisions: [] } };
   }
 }

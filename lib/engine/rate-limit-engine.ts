@@ -16,7 +16,9 @@ import { DenyCache } from './deny-cache.js';
 import { FailModes, strictestFailMode } from './fail-mode.js';
 import { RequestValueResolver } from './request-values.js';
 import type { Tracker } from '../interfaces/rate-limit-policy.interface.js';
-import { toVerdict, type RateLimitVerdict } from './rate-limit-verdict.js';
+import { chargesOf, toVerdict, type RateLimitVerdict } from './rate-limit-verdict.js';
+import { AfterResponse, type PolicyCharge } from './after-response.js';
+import { AfterWork } from './after-work.js';
 import { StoreCaller } from './store-caller.js';
 import { UserFunctionError } from './user-function-error.js';
 
@@ -44,12 +46,13 @@ export class RateLimitEngine {
   private readonly events: DecisionEvents;
   private readonly denyCache: DenyCache | undefined;
   private observers: ObserverSet | undefined;
+  private readonly afterResponse: AfterResponse;
   /** The module's `tracker` option; without one, the client's address. */
   readonly moduleTracker: Tracker;
 
   constructor(
     @Inject(RATE_LIMIT_OPTIONS) private readonly options: ResolvedOptions,
-    @Inject(RATE_LIMIT_STORE) store: RateLimitStore,
+    @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
   ) {
     const clientTracker = new ClientTracker(options.ipv6Prefix, this.logger);
     this.moduleTracker = options.tracker ?? clientTracker.of;
@@ -59,6 +62,11 @@ export class RateLimitEngine {
     this.events = new DecisionEvents(options.onDecision, this.logger);
     const { enabled, max } = options.denyCache;
     this.denyCache = enabled && options.mode !== 'shadow' ? new DenyCache(max) : undefined;
+    // Give-backs to Redis pass the breaker and the timeout like decisions; the local fallback answers in process.
+    this.afterResponse = new AfterResponse(
+      (target, calls) => (target === store ? this.storeCaller.decide(calls) : target.decide(calls)),
+      new FailureLog(this.logger),
+    );
   }
 
   /** The circuit breaker in front of the store (the health indicator reports its state). */
@@ -92,8 +100,9 @@ export class RateLimitEngine {
   async decide(context: ExecutionContext, policies: readonly CompiledPolicy[], tracker = this.moduleTracker): Promise<RateLimitVerdict> {
     const started = performance.now();
     try {
-      const { calls, trackers } = await this.values.resolve(context, policies, tracker);
-      return await this.execute(policies, calls, trackers, started);
+      const request = await this.values.resolve(context, policies, tracker, this.options.skipIf);
+      if (request.calls.length === 0) return { allowed: true, policies: request.policies, decisions: [] };
+      return await this.execute(request.policies, request.calls, request.trackers, started);
     } catch (error) {
       if (!(error instanceof UserFunctionError)) throw error;
       this.userFunctionFailures.failed(`rate limit decision refused with an internal error: ${error.message}`);
@@ -105,6 +114,7 @@ export class RateLimitEngine {
   /** Decides one policy for a raw tracker value (`RateLimiterService`). */
   decideKey(tracker: string, policy: CompiledPolicy, cost: number): Promise<RateLimitVerdict> {
     const started = performance.now();
+    if (!this.options.enabled) return Promise.resolve({ allowed: true, policies: [policy], decisions: [] });
     if (typeof policy.limit === 'function') {
       throw new TypeError(`RateLimiterService: policy "${policy.name}" needs a numeric limit (it has no request to compute one from)`);
     }
@@ -129,16 +139,26 @@ export class RateLimitEngine {
       }
     }
     let verdict: RateLimitVerdict;
+    let charges: Array<PolicyCharge | undefined> | undefined;
     try {
-      verdict = toVerdict(policies, calls, await this.storeCaller.decide(calls));
+      const decided = await this.storeCaller.decide(calls);
+      verdict = toVerdict(policies, calls, decided);
+      charges = chargesOf(policies, calls, decided, this.store);
     } catch (error) {
       const mode = strictestFailMode(policies);
       const failed = await this.failModes.verdict(policies, calls, error, mode);
-      this.events.failed(failed, trackers, started, mode);
-      return failed;
+      this.events.failed(failed.verdict, trackers, started, mode);
+      return this.withAfterWork(failed.verdict, failed.charges);
     }
     if (denyCache && !verdict.allowed) denyCache.set(denyCacheKey(calls), verdict, started);
     this.events.decided(verdict, trackers, started);
-    return verdict;
+    return this.withAfterWork(verdict, charges);
+  }
+
+  /** The verdict with the work its charges leave for after the response, if any. */
+  private withAfterWork(verdict: RateLimitVerdict, charges: Array<PolicyCharge | undefined> | undefined): RateLimitVerdict {
+    if (!charges) return verdict;
+    const { policies } = verdict;
+    return { ...verdict, after: new AfterWork((outcome) => this.afterResponse.run(policies, charges, outcome)) };
   }
 }

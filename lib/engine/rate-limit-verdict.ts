@@ -1,6 +1,8 @@
 import type { RateLimitDecision } from '../interfaces/rate-limit-decision.interface.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
-import type { StoreCall, StoreVerdict } from '../store/rate-limit-store.interface.js';
+import type { RateLimitStore, StoreCall, StoreVerdict } from '../store/rate-limit-store.interface.js';
+import type { PolicyCharge } from './after-response.js';
+import type { AfterWork } from './after-work.js';
 
 /** The outcome of one request's decision, kept for the request by the guard. */
 export interface RateLimitVerdict {
@@ -10,6 +12,8 @@ export interface RateLimitVerdict {
   readonly decisions: readonly RateLimitDecision[];
   /** Set when the store failed under `failMode: 'closed'`: ms until it is tried again. */
   readonly unavailableRetryMs?: number;
+  /** Set on an admitted request that charged a policy with work after the response (`refund`). */
+  readonly after?: AfterWork;
 }
 
 /** A store's verdict in the public shape: each result named by its policy, with the limit it was decided under. */
@@ -20,4 +24,25 @@ export function toVerdict(policies: readonly CompiledPolicy[], calls: readonly S
     decisions[i] = { allowed, policy: policies[i].name, limit: calls[i].limit, remaining, resetMs, retryAfterMs };
   }
   return { allowed: store.allowed, policies, decisions };
+}
+
+/**
+ * What each policy of an admitted request charged, and where, for the after-work of the
+ * policies that have some; `undefined` when there is nothing to do after the response.
+ */
+export function chargesOf(
+  policies: readonly CompiledPolicy[],
+  calls: readonly StoreCall[],
+  verdict: StoreVerdict,
+  store: RateLimitStore,
+): Array<PolicyCharge | undefined> | undefined {
+  if (!verdict.allowed) return undefined;
+  let charges: Array<PolicyCharge | undefined> | undefined;
+  for (let i = 0; i < policies.length; i++) {
+    const handle = verdict.results[i].charge;
+    if (!policies[i].afterWork || !handle) continue;
+    charges ??= new Array(policies.length);
+    charges[i] = { call: calls[i], handle, store };
+  }
+  return charges;
 }

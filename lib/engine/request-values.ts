@@ -1,5 +1,5 @@
 import { HttpException, type ExecutionContext } from '@nestjs/common';
-import type { Tracker } from '../interfaces/rate-limit-policy.interface.js';
+import type { SkipIf, Tracker } from '../interfaces/rate-limit-policy.interface.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { checkLimitRange } from '../policy/limit-range.js';
 import { blockKey, stateKey } from '../keys/policy-key.js';
@@ -8,18 +8,19 @@ import type { StoreCall } from '../store/rate-limit-store.interface.js';
 import { UserFunctionError } from './user-function-error.js';
 
 
-/** A request's store calls, with the tracker value of each (for events). */
+/** The policies that apply to a request, with the store call and the tracker value (for events) of each. */
 export interface RequestValues {
+  policies: readonly CompiledPolicy[];
   calls: StoreCall[];
   trackers: string[];
 }
 
-type Field = 'tracker' | 'limit' | 'cost';
+type Field = 'module skipIf' | 'skipIf' | 'tracker' | 'limit' | 'cost';
 
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === 'function';
 
 /**
- * Resolves the request-time values of a route's policies (tracker, limit, cost) into store
+ * Resolves the request-time values of a route's policies (skipIf, tracker, limit, cost) into store
  * calls. A function that throws or returns an invalid value raises `UserFunctionError`; an
  * `HttpException` it throws passes through unchanged (say, a 401 for a missing API key).
  */
@@ -29,18 +30,34 @@ export class RequestValueResolver {
     private readonly clientTracker: (context: ExecutionContext) => string,
   ) {}
 
-  async resolve(context: ExecutionContext, policies: readonly CompiledPolicy[], moduleTracker: Tracker): Promise<RequestValues> {
-    const calls: StoreCall[] = new Array(policies.length);
-    const trackers: string[] = new Array(policies.length);
+  /**
+   * The store calls of the policies that apply to this request: all but those whose `skipIf`
+   * says so, none when the module's `skipIf` does.
+   */
+  async resolve(context: ExecutionContext, policies: readonly CompiledPolicy[], moduleTracker: Tracker, moduleSkipIf: SkipIf | undefined): Promise<RequestValues> {
+    const applied: CompiledPolicy[] = [];
+    const calls: StoreCall[] = [];
+    const trackers: string[] = [];
     let shared: unknown;
     let sharedResolved = false;
     let policy = policies[0];
-    let field: Field = 'tracker';
+    let field: Field = 'module skipIf';
     try {
+      // Synchronous functions are not awaited: every await is a tick on the hot path.
+      if (moduleSkipIf) {
+        let skip = moduleSkipIf(context);
+        if (isPromise(skip)) skip = await skip;
+        if (isTrue(skip, policy, field)) return { policies: applied, calls, trackers };
+      }
       for (let i = 0; i < policies.length; i++) {
         policy = policies[i];
+        field = 'skipIf';
+        if (policy.skipIf) {
+          let skip = policy.skipIf(context);
+          if (isPromise(skip)) skip = await skip;
+          if (isTrue(skip, policy, field)) continue;
+        }
         field = 'tracker';
-        // Synchronous functions are not awaited: every await is a tick on the hot path.
         let tracker: unknown = policy.tracker ? policy.tracker(context) : undefined;
         if (isPromise(tracker)) tracker = await tracker;
         if (tracker === undefined || tracker === null) {
@@ -59,14 +76,15 @@ export class RequestValueResolver {
         field = 'cost';
         let cost = typeof policy.cost === 'function' ? policy.cost(context) : policy.cost;
         if (isPromise(cost)) cost = await cost;
-        trackers[i] = tracker;
-        calls[i] = this.call(policy, tracker, limit, cost);
+        applied.push(policy);
+        trackers.push(tracker);
+        calls.push(this.call(policy, tracker, limit, cost));
       }
     } catch (error) {
       if (error instanceof UserFunctionError || error instanceof HttpException) throw error;
       throw new UserFunctionError(policy, `${field} threw: ${error instanceof Error ? error.message : describe(error)}`, error);
     }
-    return { calls, trackers };
+    return { policies: applied.length === policies.length ? policies : applied, calls, trackers };
   }
 
   /** The store call of one policy for a known tracker value and limit and cost (validated here). */
@@ -92,6 +110,12 @@ export class RequestValueResolver {
       shadow: policy.shadow,
     };
   }
+}
+
+/** A `skipIf` answer: a boolean, or the app's error. */
+function isTrue(value: unknown, policy: CompiledPolicy, field: Field): boolean {
+  if (typeof value !== 'boolean') throw invalid(policy, field, value, 'a boolean');
+  return value;
 }
 
 const invalid = (policy: CompiledPolicy, field: Field, value: unknown, expected: string) =>

@@ -2,17 +2,13 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_GUARD, DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { RATE_LIMIT_GLOBAL_GUARD } from '../rate-limit.constants.js';
 import { configError } from '../errors/rate-limit-config.error.js';
-import { RateLimitGuard } from '../guards/rate-limit.guard.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
+import { isRateLimitGuard } from '../support/process-state.js';
 
 // Nest's metadata key of @UseGuards (not exported from the package root).
 const GUARDS = '__guards__';
 
 type Handler = object;
-
-/** `RateLimitGuard`, a subclass of it, or an instance of either. */
-const isRateLimitGuard = (guard: unknown) =>
-  guard === RateLimitGuard || guard instanceof RateLimitGuard || (typeof guard === 'function' && guard.prototype instanceof RateLimitGuard);
 
 /**
  * At start-up: compiles every handler's policies (so bad input fails before the first request),

@@ -1,18 +1,32 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { RateLimitEngine } from '../engine/rate-limit-engine.js';
 import type { Tracker } from '../interfaces/rate-limit-policy.interface.js';
+import type { ResolvedOptions } from '../options/resolved-options.js';
+import { RATE_LIMIT_ENGINE, RATE_LIMIT_HEADER_WRITER, RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICY_REGISTRY } from '../rate-limit.constants.js';
 import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
 import { rateLimitedError, unavailableError } from '../contexts/context-errors.js';
 import { httpExchange } from '../contexts/http-exchange.js';
 import { denyingDecision, RateLimitHeaderWriter, retryAfterSeconds } from '../headers/rate-limit-header-writer.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
+import { RATE_LIMIT_GUARD, sharedVerdicts } from '../support/process-state.js';
 
 /**
  * Verdicts by HTTP request, or by argument list for gateways and microservices; shared by every
  * guard instance. Not a property on the request: Express swaps the request's prototype, and
  * adding a property to such an object takes V8's slow path (some 4 µs a request).
  */
-const decided = new WeakMap<object, RateLimitVerdict>();
+const decided = sharedVerdicts;
+
+/**
+ * What a request's verdict is kept by: the HTTP request of a route, else the argument list
+ * (gateways, microservices; a GraphQL operation's fields share its request, but each is its own
+ * invocation). The app-wide guard, a hand-bound one and the interceptor all see the same one.
+ */
+export const invocationOf = (context: ExecutionContext): object =>
+  context.getType() === 'http' ? context.switchToHttp().getRequest<object>() : context.getArgs();
+
+/** The verdict the guard kept for a request (`RateLimitInterceptor` runs its after-work). */
+export const verdictOf = (context: ExecutionContext): RateLimitVerdict | undefined => decided.get(invocationOf(context));
 
 /**
  * Decides each request through the store. Registered app-wide by default; binding it again
@@ -23,30 +37,34 @@ const decided = new WeakMap<object, RateLimitVerdict>();
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
+  static readonly [RATE_LIMIT_GUARD] = true;
   private readonly tracker = (context: ExecutionContext) => this.getTracker(context);
 
   constructor(
-    protected readonly registry: RateLimitPolicyRegistry,
-    protected readonly engine: RateLimitEngine,
-    protected readonly headers: RateLimitHeaderWriter,
+    @Inject(RATE_LIMIT_POLICY_REGISTRY) protected readonly registry: RateLimitPolicyRegistry,
+    @Inject(RATE_LIMIT_ENGINE) protected readonly engine: RateLimitEngine,
+    @Inject(RATE_LIMIT_HEADER_WRITER) protected readonly headers: RateLimitHeaderWriter,
+    @Inject(RATE_LIMIT_OPTIONS) protected readonly options: ResolvedOptions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (!this.options.enabled) return true;
     const policies = this.registry.forHandler(context.getClass(), context.getHandler());
     if (policies.length === 0) return true;
-    const http = httpExchange(context);
-    // The app-wide guard and a hand-bound one see the same request (HTTP) or the same
-    // arguments (gateways, microservices): the second one reuses the first one's verdict.
-    // (A GraphQL operation's fields share its request, but each is its own invocation.)
-    const invocation = http && context.getType() === 'http' ? http.request : context.getArgs();
+    // A second guard (app-wide and hand-bound) reuses the first one's verdict.
+    const invocation = invocationOf(context);
     const earlier = decided.get(invocation);
     if (earlier) return earlier.allowed;
 
     const verdict = await this.engine.decide(context, policies, this.tracker);
     decided.set(invocation, verdict);
+    const http = httpExchange(context);
     // Headers are written here for admitted requests too: an app-wide interceptor would put an
     // Observable pipeline on every route of the app, limited or not, for the same few header writes.
     if (http?.response) this.headers.write(http.response, verdict);
+    // A route's after-work runs when its response is sent or its connection closes, so a later
+    // guard that throws, an exception filter or a client abort still gets it.
+    if (verdict.after && context.getType() === 'http') verdict.after.hookResponse(http!.response);
     if (verdict.allowed) return true;
     throw await this.denialError(context, verdict);
   }
@@ -62,7 +80,7 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * The error a denial raises: a 429 (or the 503 of a failed-closed store) over HTTP,
-   * `WsException` in gateways, `RpcException` in microservices, `GraphQLError` in resolvers.
+   * `WsException` in gateways, `RpcException` in microservices, an error GraphQL reports with `extensions.code` RATE_LIMITED in resolvers.
    * Override to raise another.
    */
   protected denialError(context: ExecutionContext, verdict: RateLimitVerdict): Promise<Error> {
@@ -71,6 +89,8 @@ export class RateLimitGuard implements CanActivate {
       return unavailableError(type, retryAfterSeconds(verdict.unavailableRetryMs)!);
     }
     const denying = denyingDecision(verdict)!;
-    return rateLimitedError(type, denying.policy, retryAfterSeconds(denying.retryAfterMs));
+    const { errorMessage } = this.options;
+    const message = typeof errorMessage === 'string' ? errorMessage : errorMessage(context, denying);
+    return rateLimitedError(type, denying.policy, retryAfterSeconds(denying.retryAfterMs), message);
   }
 }

@@ -1,3 +1,4 @@
+import { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { RateLimitDecision } from '../interfaces/rate-limit-decision.interface.js';
@@ -29,7 +30,7 @@ export class RateLimitHeaderWriter {
   ) {}
 
   write(response: unknown, verdict: RateLimitVerdict): void {
-    const set = (name: string, value: string) => this.adapterHost.httpAdapter.setHeader(response, name, value);
+    const set = this.setter(response);
     if (verdict.unavailableRetryMs !== undefined) {
       set('Retry-After', String(retryAfterSeconds(verdict.unavailableRetryMs)));
       return;
@@ -58,5 +59,17 @@ export class RateLimitHeaderWriter {
       set('RateLimit-Policy', policy.join(', '));
       set('RateLimit', state.join(', '));
     }
+  }
+
+  /**
+   * Writes through the adapter, which takes its own response object: Express's response or
+   * Fastify's reply. A bare Node response under Fastify (a resolver's `res: reply.raw`) is one
+   * that Fastify's adapter throws on before Nest 12.3: it is written with Node's `setHeader`,
+   * whose headers Fastify's reply sends along with its own.
+   */
+  private setter(response: unknown): (name: string, value: string) => void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter.getType() === 'fastify' && response instanceof ServerResponse) return (name, value) => response.setHeader(name, value);
+    return (name, value) => adapter.setHeader(response, name, value);
   }
 }

@@ -1,6 +1,7 @@
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions, SentinelAddress } from 'ioredis';
-import type { EnforcementMode, FailMode, RateLimitPolicy, Tracker } from './rate-limit-policy.interface.js';
-import type { RateLimitEvent } from './rate-limit-decision.interface.js';
+import type { ExecutionContext } from '@nestjs/common';
+import type { EnforcementMode, FailMode, RateLimitPolicy, SkipIf, Tracker } from './rate-limit-policy.interface.js';
+import type { RateLimitDecision, RateLimitEvent } from './rate-limit-decision.interface.js';
 
 export interface RedisClusterConnection {
   cluster: ClusterNode[];
@@ -12,7 +13,17 @@ export interface RedisSentinelConnection extends RedisOptions {
   name: string;
 }
 
-export type RedisConnection = string | RedisOptions | RedisClusterConnection | RedisSentinelConnection | Redis | Cluster;
+/**
+ * A client of another package with ioredis's interface, such as `iovalkey` (Valkey's fork of
+ * ioredis): recognised by shape and used as an ioredis client.
+ */
+export interface IoredisCompatibleClient {
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
+  readonly status: string;
+  quit(): Promise<unknown>;
+}
+
+export type RedisConnection = string | RedisOptions | RedisClusterConnection | RedisSentinelConnection | Redis | Cluster | IoredisCompatibleClient;
 
 export type HeaderStyle = 'legacy' | 'ietf' | 'both' | 'none';
 
@@ -21,7 +32,12 @@ export interface DenyCacheOptions {
   max?: number;
 }
 
+/** The `message` of a 429 body: a string, or a function of the request and the denying decision. */
+export type ErrorMessage = string | ((context: ExecutionContext, decision: RateLimitDecision) => string);
+
 export interface RateLimitModuleOptions {
+  /** `false` turns limiting off: nothing is limited, no Redis connection is made (an app's own e2e tests). Default `true`. */
+  enabled?: boolean;
   redis?: RedisConnection;
   store?: 'redis' | 'memory';
   policies?: RateLimitPolicy[];
@@ -35,6 +51,10 @@ export interface RateLimitModuleOptions {
   mode?: EnforcementMode;
   denyCache?: DenyCacheOptions;
   onDecision?: (event: RateLimitEvent) => void;
+  /** A request for which it returns `true` is not limited by any policy. */
+  skipIf?: SkipIf;
+  /** The `message` of a 429 body; default `'Too Many Requests'`. */
+  errorMessage?: ErrorMessage;
 }
 
 export interface RateLimitOptionsFactory {

@@ -8,6 +8,8 @@ export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
 
 export type FailMode = 'open' | 'closed' | 'local';
 export type EnforcementMode = 'enforce' | 'shadow';
+/** `on-success`: count only failed requests (status >= 400, or thrown); `on-failure`: only successful ones. */
+export type RefundMode = 'on-success' | 'on-failure';
 
 /** Resolves a value from the request being decided (tiers, weighted cost). */
 export type ContextValue<T> = T | ((context: ExecutionContext) => T | Promise<T>);
@@ -15,6 +17,9 @@ export type ContextValue<T> = T | ((context: ExecutionContext) => T | Promise<T>
 /** Tells clients apart; `undefined` or `null` from the module's tracker means the client's address. */
 export type Tracker = (context: ExecutionContext) => TrackerValue | Promise<TrackerValue>;
 export type TrackerValue = string | undefined | null;
+
+/** `true`: this request is not limited (by the policy, or with the module's option by any policy). */
+export type SkipIf = (context: ExecutionContext) => boolean | Promise<boolean>;
 
 export interface RateLimitPolicy {
   algorithm?: RateLimitAlgorithm;
@@ -35,4 +40,12 @@ export interface RateLimitPolicy {
   blockFor?: Duration;
   failMode?: FailMode;
   mode?: EnforcementMode;
+  /** A request for which it returns `true` is not limited by this policy. */
+  skipIf?: SkipIf;
+  /**
+   * Gives the charge back after the response: `'on-success'` when the final status is below 400
+   * (so only failed requests count, e.g. logins), `'on-failure'` when it is 400 or more, the
+   * handler threw or the connection closed first.
+   */
+  refund?: RefundMode;
 }

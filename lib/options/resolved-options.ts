@@ -1,4 +1,5 @@
 import type {
+  ErrorMessage,
   HeaderStyle,
   RateLimitModuleOptions,
   RedisConnection,
@@ -8,13 +9,16 @@ import type {
   EnforcementMode,
   FailMode,
   RateLimitPolicy,
+  SkipIf,
   Tracker,
 } from '../interfaces/rate-limit-policy.interface.js';
 import { configError, describeValue } from '../errors/rate-limit-config.error.js';
 import { compilePolicy } from '../policy/compile-policy.js';
+import { isRedisClient } from '../store/redis/redis-connection.js';
 
 /** Module options after validation, with every default filled in. */
 export interface ResolvedOptions {
+  enabled: boolean;
   redis: RedisConnection | undefined;
   store: 'redis' | 'memory';
   policies: RateLimitPolicy[];
@@ -28,6 +32,8 @@ export interface ResolvedOptions {
   mode: EnforcementMode;
   denyCache: { enabled: boolean; max: number };
   onDecision: ((event: RateLimitEvent) => void) | undefined;
+  skipIf: SkipIf | undefined;
+  errorMessage: ErrorMessage;
 }
 
 const WHERE = 'RateLimitModule options';
@@ -54,10 +60,18 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
   if (!options || typeof options !== 'object') {
     throw configError(WHERE, `options must be an object (got ${describeValue(options)})`);
   }
+  if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
+    throw configError(WHERE, `enabled must be a boolean (got ${describeValue(options.enabled)})`);
+  }
+  const enabled = options.enabled ?? true;
   const store = oneOf('store', options.store, ['redis', 'memory'], 'redis');
-  if (store === 'redis' && (options.redis === undefined || options.redis === null || options.redis === '')) {
+  if (options.errorMessage !== undefined && typeof options.errorMessage !== 'string' && typeof options.errorMessage !== 'function') {
+    throw configError(WHERE, `errorMessage must be a string or a function (got ${describeValue(options.errorMessage)})`);
+  }
+  if (enabled && store === 'redis' && (options.redis === undefined || options.redis === null || options.redis === '')) {
     throw configError(WHERE, `redis is required unless store is 'memory': give a URL, ioredis options, { cluster }, { sentinels, name } or a client`);
   }
+  if (enabled && store === 'redis') checkClient(options.redis);
   if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== 'string' || !KEY_PREFIX.test(options.keyPrefix))) {
     throw configError(WHERE, `keyPrefix must match ${KEY_PREFIX.source} (got ${describeValue(options.keyPrefix)})`);
   }
@@ -75,6 +89,7 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
     throw configError(WHERE, `denyCache.enabled must be a boolean (got ${describeValue(denyCache.enabled)})`);
   }
   const resolved: ResolvedOptions = {
+    enabled,
     redis: options.redis,
     store,
     policies: options.policies ?? [],
@@ -91,9 +106,28 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
       max: integer('denyCache.max', denyCache.max, 1, 10_000_000, 10_000),
     },
     onDecision: optionalFunction('onDecision', options.onDecision),
+    skipIf: optionalFunction<SkipIf>('skipIf', options.skipIf),
+    errorMessage: options.errorMessage ?? 'Too Many Requests',
   };
   checkModulePolicies(resolved);
   return resolved;
+}
+
+/**
+ * A client object the module cannot drive would start without error and then fail every
+ * decision into `failMode` (a node-redis client, say): refused here instead. Connection options
+ * are plain objects; a client is an instance of a class.
+ */
+function checkClient(redis: unknown): void {
+  if (typeof redis !== 'object' || redis === null || isRedisClient(redis)) return;
+  const prototype = Object.getPrototypeOf(redis);
+  if (prototype === Object.prototype || prototype === null) return;
+  const name = (redis as { constructor?: { name?: string } }).constructor?.name || 'this object';
+  throw configError(
+    WHERE,
+    `redis: ${name} is not a client this module can use: pass an ioredis client (Redis or Cluster) or an ioredis-compatible one (iovalkey), ` +
+      'or a URL or connection options for the module to connect itself (node-redis clients are not supported yet)',
+  );
 }
 
 /** Module-wide policies are checked here too, so that an app with no routes still fails at start-up. */

@@ -8,8 +8,9 @@ import { checkLimitRange } from './limit-range.js';
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const FIELDS = new Set([
-  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode',
+  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode', 'skipIf', 'refund',
 ]);
+const REFUNDS = ['on-success', 'on-failure'];
 
 /** What a policy inherits from the module's options. */
 export interface PolicyDefaults {
@@ -72,10 +73,13 @@ export function compilePolicy(
     throw fail('bucket', `must match ${NAME.source}`, policy.bucket);
   }
   if (policy.tracker !== undefined && typeof policy.tracker !== 'function') throw fail('tracker', 'must be a function', policy.tracker);
+  if (policy.skipIf !== undefined && typeof policy.skipIf !== 'function') throw fail('skipIf', 'must be a function', policy.skipIf);
   const failMode = policy.failMode ?? options.failMode;
   if (!['open', 'closed', 'local'].includes(failMode)) throw fail('failMode', "must be 'open', 'closed' or 'local'", failMode);
   const mode = policy.mode ?? options.mode;
   if (!['enforce', 'shadow'].includes(mode)) throw fail('mode', "must be 'enforce' or 'shadow'", mode);
+  const { refund } = policy;
+  if (refund !== undefined && !REFUNDS.includes(refund)) throw fail('refund', "must be 'on-success' or 'on-failure'", refund);
 
   return {
     name,
@@ -89,7 +93,10 @@ export function compilePolicy(
     failMode,
     shadow: mode === 'shadow',
     tracker: policy.tracker,
+    skipIf: policy.skipIf,
     bucket: policy.bucket,
+    refund,
+    afterWork: refund !== undefined,
     id: policyId(spec, policy.bucket === undefined ? scope : `bucket:${policy.bucket}`, name),
     where,
   };

@@ -1,5 +1,5 @@
 import type { AlgorithmSpec, RateLimitAlgorithm } from '../algorithms/algorithm-table.js';
-import type { ContextValue, FailMode, RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
+import type { ContextValue, FailMode, RateLimitPolicy, RefundMode } from '../interfaces/rate-limit-policy.interface.js';
 
 /** A validated policy bound to its budget: everything the hot path needs, computed once. */
 export interface CompiledPolicy {
@@ -15,7 +15,11 @@ export interface CompiledPolicy {
   readonly failMode: FailMode;
   readonly shadow: boolean;
   readonly tracker: RateLimitPolicy['tracker'];
+  readonly skipIf: RateLimitPolicy['skipIf'];
   readonly bucket: string | undefined;
+  readonly refund: RefundMode | undefined;
+  /** Whether an admitted request has work left after its response (`refund`). */
+  readonly afterWork: boolean;
   /** The `id` part of this policy's keys. */
   readonly id: string;
   /** Where it was declared, for messages: `CatsController.find`. */

@@ -5,7 +5,8 @@ import { connectRedis } from './redis/redis-connection.js';
 import { RedisRateLimitStore } from './redis/redis-rate-limit-store.js';
 
 export function createStore(options: ResolvedOptions): RateLimitStore {
-  if (options.store === 'memory') return new MemoryRateLimitStore();
+  // Disabled, nothing is decided: no connection is made for it.
+  if (options.store === 'memory' || !options.enabled) return new MemoryRateLimitStore();
   const { client, owned } = connectRedis(options.redis!);
   return new RedisRateLimitStore(client, owned);
 }

@@ -10,10 +10,29 @@ export interface StoreCall {
   limit: number;
   windowMs: number;
   burst: number;
-  /** Units to take; 0 peeks; negative refunds. */
+  /** Units to take (an integer >= 0); 0 peeks, as does a give-back. */
   cost: number;
   blockForMs: number;
   shadow: boolean;
+  /** Present on a give-back: units returned to an earlier charge of this same policy and key. */
+  giveBack?: GiveBack;
+}
+
+/**
+ * What one charge put into a budget's state, so that a give-back credits only what is still
+ * there of it (never budget the state no longer holds): the window end (fixed-window), the window
+ * index (sliding-window), the log member's time and `seq`uence (sliding-log), the TAT after the
+ * charge in µs (token-bucket, gcra). `seq` is 0 but for sliding-log.
+ */
+export interface ChargeHandle {
+  readonly value: number;
+  readonly seq: number;
+}
+
+export interface GiveBack {
+  /** Units to return, an integer >= 1 (at most what the charge still holds is credited). */
+  readonly units: number;
+  readonly handle: ChargeHandle;
 }
 
 /** What the store decided for one policy of a request. */
@@ -23,6 +42,8 @@ export interface PolicyResult {
   resetMs: number;
   /** Ms until the same cost passes: 0 if allowed, `null` if it never can. */
   retryAfterMs: number | null;
+  /** Set iff this call was charged: what a give-back of it names. */
+  charge: ChargeHandle | undefined;
 }
 
 /** What the store decided for one request: admitted iff every non-shadow policy admitted. */

@@ -1,184 +1,75 @@
-/* global document, location, Option */
-// Fires requests at every sample instance and shows, live, what the shared budget admits.
+/* global document, EventSource, Option */
+// The demo's dashboard: simulated traffic from the first second, each instance's /metrics as a
+// chart, its blocked requests as a log, the naive-vs-atomic race and Redis paused live.
+import { decisionTotals, draw, RateSeries } from './chart.js';
+import { ROUTES, Traffic } from './traffic.js';
 
 const $ = (id) => document.getElementById(id);
+const MAX_LOG_ROWS = 150;
 
-/** GCRA emission interval of /api/items (120 per minute) and the refill of /llm/completions. */
-const ITEMS_INTERVAL_MS = 500;
-const TOKENS_PER_MS = 2000 / 60_000;
-
-const SCENARIOS = {
-  public: {
-    label: 'Public · fixed window, 10 per 30 s per client IP',
-    help: 'GET /public — keyed by your IP: repeated bursts within 30 s share what is left of the window.',
-    request: () => ({ path: '/public' }),
-    budget: () => '10 / 30 s',
-    max: () => 10,
-  },
-  items: {
-    label: 'API · GCRA, 2 per second, burst 10',
-    help: 'GET /api/items — a fresh API key per burst: 10 at once, then one every 500 ms.',
-    keyed: true,
-    request: () => ({ path: '/api/items' }),
-    budget: () => 'burst 10 + 2/s',
-    max: (elapsedMs) => 10 + Math.ceil(elapsedMs / ITEMS_INTERVAL_MS),
-  },
-  reports: {
-    label: 'Tiers · sliding window, free 10 / premium 50 per minute',
-    help: 'GET /api/reports — the limit is a function of the plan of the API key.',
-    keyed: true,
-    plan: true,
-    request: () => ({ path: '/api/reports' }),
-    budget: ({ plan }) => (plan === 'premium' ? '50 / min' : '10 / min'),
-    max: (_, { plan }) => (plan === 'premium' ? 50 : 10),
-  },
-  llm: {
-    label: 'LLM · token bucket, 2000 tokens per minute, cost = tokens',
-    help: 'POST /llm/completions — each request costs the tokens it asks for.',
-    keyed: true,
-    tokens: true,
-    request: ({ tokens }) => ({ method: 'POST', path: '/llm/completions', body: { prompt: 'Hello', maxTokens: tokens } }),
-    budget: () => '2000 tokens / min',
-    max: (elapsedMs, { tokens }) => Math.floor((2000 + elapsedMs * TOKENS_PER_MS) / tokens),
-  },
-};
-
-const scenario = () => SCENARIOS[$('scenario').value];
-/** The form's settings, read once per run so that editing the form never changes a running one. */
-const settings = () => ({ plan: $('plan').value, tokens: Math.max(1, Math.trunc(Number($('tokens').value)) || 1) });
-const emptyStats = () => ({ sent: 0, admitted: 0, denied: 0, failed: 0, remaining: null });
-
+let info;
 let instances = [];
-let run;
-let streamTimer;
+const totalSeries = new RateSeries();
+
+const number = (id, fallback, max) => Math.min(max, Math.max(1, Math.trunc(Number($(id).value)) || fallback));
+const settings = () => ({ rate: number('rate', 8, 50), clients: number('clients', 4, 20), route: $('route').value });
+/** Behind nginx, every request goes to this origin and nginx spreads them; otherwise the page takes turns. */
+const targets = () => (info.balancer === 'nginx' ? [''] : instances.map((instance) => instance.url));
+const traffic = new Traffic(settings, targets, showTraffic);
+
+function describeDeployment() {
+  const count = instances.length;
+  const store =
+    info.store === 'memory'
+      ? 'Store: memory, in one process. No Redis was found, so the demo runs one instance: budgets here are not shared by anything.'
+      : `They share one budget per client in Redis.${info.redisControl ? '' : ' (This Redis was given by REDIS_URL: the demo does not pause it.)'}`;
+  const balancer =
+    info.balancer === 'nginx'
+      ? `${count} instances behind nginx (round-robin): this page sends every request to nginx.`
+      : count > 1
+        ? `${count} instances and no load balancer (nginx not found, or left out with DEMO_NGINX=off): this page spreads its requests over them itself.`
+        : 'One instance.';
+  $('deployment').textContent = `${balancer} ${store}`;
+}
+
+function showTraffic() {
+  for (const field of ['sent', 'admitted', 'denied', 'failed']) $(`traffic-${field}`).textContent = traffic.stats[field];
+  $('served-by').textContent = [...traffic.servedBy].sort().map(([name, n]) => `${name}: ${n}`).join('  ·  ') || '–';
+}
 
 function renderInstances() {
-  $('instances').innerHTML = '';
-  for (const [index, instance] of instances.entries()) {
+  for (const instance of instances) {
     const card = document.createElement('article');
     card.className = 'instance';
-    card.dataset.instance = String(index);
-    card.style.setProperty('--colour', instance.colour);
+    card.dataset.instance = instance.id;
     card.innerHTML = `
-      <h3><span>${instance.name}</span><span class="health">…</span></h3>
-      <div class="url">${instance.url}</div>
-      <dl>
-        <dt>Admitted</dt><dd class="admitted">0</dd>
-        <dt>Denied</dt><dd class="denied">0</dd>
-        <dt>Failed</dt><dd class="failed">0</dd>
-        <dt>Remaining (header)</dt><dd class="remaining">–</dd>
-      </dl>
-      <div class="bar"><span class="ok"></span><span class="no"></span></div>`;
+      <h3><span class="name">${instance.name}</span><span class="health">…</span></h3>
+      <div class="url muted">${instance.url}</div>
+      <canvas width="380" height="90"></canvas>
+      <div class="counts muted">–</div>`;
     $('instances').append(card);
     instance.card = card;
+    instance.series = new RateSeries();
   }
 }
 
-function showStats() {
-  const total = emptyStats();
-  for (const { stats, card } of instances) {
-    for (const field of ['sent', 'admitted', 'denied', 'failed']) total[field] += stats[field];
-    if (stats.remaining !== null) total.remaining = Math.min(total.remaining ?? Infinity, stats.remaining);
-    card.querySelector('.admitted').textContent = stats.admitted;
-    card.querySelector('.denied').textContent = stats.denied;
-    card.querySelector('.failed').textContent = stats.failed;
-    card.querySelector('.remaining').textContent = stats.remaining ?? '–';
-    const sent = stats.sent || 1;
-    card.querySelector('.bar .ok').style.width = `${(100 * stats.admitted) / sent}%`;
-    card.querySelector('.bar .no').style.width = `${(100 * stats.denied) / sent}%`;
-  }
-  $('total-admitted').textContent = total.admitted;
-  $('total-denied').textContent = total.denied;
-  $('total-sent').textContent = total.sent;
-  $('total-remaining').textContent = total.remaining ?? '–';
-  return total;
-}
-
-function showVerdict() {
-  const total = showStats();
-  if (!run || total.sent === 0) return;
-  const max = run.scenario.max(performance.now() - run.started, run.settings);
-  const where = `across ${instances.length} instance${instances.length === 1 ? '' : 's'}`;
-  const held = total.admitted <= max;
-  $('verdict').className = `verdict ${held ? 'held' : 'broken'}`;
-  $('verdict').textContent = held
-    ? `✓ Limit held: ${total.admitted} admitted ${where} (at most ${max} allowed)`
-    : `✗ ${total.admitted} admitted ${where}, over the limit of ${max}: each instance counted on its own`;
-}
-
-function startRun() {
-  const current = scenario();
-  const chosen = settings();
-  const prefix = current.plan ? chosen.plan : 'demo';
-  const key = current.keyed ? `${prefix}_${Math.random().toString(36).slice(2, 10)}` : undefined;
-  run = { scenario: current, settings: chosen, started: performance.now(), key };
-  for (const instance of instances) instance.stats = emptyStats();
-  $('timeline').innerHTML = '';
-  $('verdict').textContent = '';
-  $('budget').textContent = current.budget(chosen);
-  showStats();
-}
-
-function showHeaders(instance, response) {
-  const names = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit-Policy', 'RateLimit', 'Retry-After'];
-  const lines = names.filter((name) => response.headers.has(name)).map((name) => `${name}: ${response.headers.get(name)}`);
-  $('headers').textContent = [`${instance.name} → HTTP ${response.status}`, ...lines].join('\n');
-}
-
-async function send(instance) {
-  const current = run;
-  const { stats } = instance;
-  const { method = 'GET', path, body } = current.scenario.request(current.settings);
-  const headers = {};
-  if (current.key) headers['x-api-key'] = current.key;
-  if (body) headers['content-type'] = 'application/json';
-  stats.sent++;
-  let outcome = 'failed';
-  let response;
-  try {
-    response = await fetch(instance.url + path, { method, headers, body: body && JSON.stringify(body) });
-    outcome = response.ok ? 'admitted' : response.status === 429 ? 'denied' : 'failed';
-  } catch {
-    // an unreachable instance: counted as failed
-  }
-  if (run !== current) return; // a response to an earlier run
-  stats[outcome]++;
-  if (response) {
-    const remaining = response.headers.get('X-RateLimit-Remaining');
-    if (remaining !== null) stats.remaining = Number(remaining);
-    showHeaders(instance, response);
-  }
-  const cell = document.createElement('span');
-  cell.className = outcome;
-  cell.style.setProperty('--colour', instance.colour);
-  cell.title = `${instance.name}: ${outcome}`;
-  $('timeline').append(cell);
-  showVerdict();
-}
-
-async function fireBurst() {
-  stopStream();
-  const count = Math.min(500, Math.max(1, Math.trunc(Number($('count').value)) || 1));
-  startRun();
-  $('fire').disabled = true;
-  await Promise.all(Array.from({ length: count }, (_, i) => send(instances[i % instances.length])));
-  $('fire').disabled = false;
-}
-
-function stopStream() {
-  clearInterval(streamTimer);
-  streamTimer = undefined;
-  $('stream').classList.remove('active');
-  $('stream').textContent = 'Stream 10 req/s';
-}
-
-function toggleStream() {
-  if (streamTimer) return stopStream();
-  startRun();
-  let next = 0;
-  streamTimer = setInterval(() => send(instances[next++ % instances.length]), 100);
-  $('stream').classList.add('active');
-  $('stream').textContent = 'Stop stream';
+async function pollMetrics() {
+  const atMs = performance.now();
+  const readings = await Promise.all(
+    instances.map((instance) => fetch(`${instance.url}/metrics`).then((r) => r.text()).then(decisionTotals, () => undefined)),
+  );
+  const sum = { allowed: 0, denied: 0, failed: 0 };
+  readings.forEach((totals, i) => {
+    const instance = instances[i];
+    if (!totals) return;
+    for (const outcome of Object.keys(sum)) sum[outcome] += totals[outcome];
+    if (instance.series.add(totals, atMs)) draw(instance.card.querySelector('canvas'), instance.series.points);
+    instance.card.querySelector('.counts').textContent = `allowed ${totals.allowed} · denied ${totals.denied} · failed ${totals.failed}`;
+  });
+  if (totalSeries.add(sum, atMs)) draw($('chart-total'), totalSeries.points);
+  $('metrics-total').textContent = `allowed ${sum.allowed} · denied ${sum.denied} · failed ${sum.failed}`;
+  $('metrics-total').dataset.allowed = String(sum.allowed);
+  $('metrics-total').dataset.denied = String(sum.denied);
 }
 
 async function pollHealth(instance) {
@@ -188,40 +79,135 @@ async function pollHealth(instance) {
     const redis = (await response.json()).details?.redis ?? {};
     pill.className = `health ${response.ok ? 'up' : 'down'}`;
     const store = redis.mode === 'memory' ? 'memory store' : response.ok ? `Redis up · ${redis.latencyMs} ms` : 'Redis down';
-    pill.textContent = redis.breaker && redis.breaker !== 'closed' ? `${store} · breaker ${redis.breaker}` : store;
+    pill.textContent = `/health ${response.status} · ${store} · breaker ${redis.breaker ?? '?'}`;
   } catch {
     pill.className = 'health down';
     pill.textContent = 'unreachable';
   }
 }
 
-function showScenarioFields() {
-  const current = scenario();
-  $('plan-field').hidden = !current.plan;
-  $('tokens-field').hidden = !current.tokens;
-  $('scenario-help').textContent = current.help;
-  $('budget').textContent = current.budget(settings());
+function logBlocked(entry) {
+  const row = document.createElement('tr');
+  const cells = [
+    new Date(entry.at).toLocaleTimeString(),
+    entry.instance,
+    entry.route,
+    entry.policy,
+    entry.client,
+    String(entry.status),
+    entry.retryAfter === null ? '–' : `${entry.retryAfter} s`,
+  ];
+  for (const text of cells) row.insertCell().textContent = text;
+  $('blocked').prepend(row);
+  while ($('blocked').rows.length > MAX_LOG_ROWS) $('blocked').deleteRow(-1);
+}
+
+async function race() {
+  $('race').disabled = true;
+  delete $('race-result').dataset.done;
+  for (const id of ['race-naive', 'race-atomic']) $(id).textContent = '…';
+  try {
+    const response = await fetch(`${targets()[0]}/demo/race`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: number('race-count', 60, 200) }),
+    });
+    const result = await response.json();
+    if (!response.ok) throw new Error(result.message ?? `HTTP ${response.status}`);
+    for (const side of ['naive', 'atomic']) {
+      const { admitted, denied, failed } = result[side];
+      $(`race-${side}`).textContent = `${admitted} admitted`;
+      $(`race-${side}`).dataset.admitted = String(admitted);
+      const over = admitted - result.limit;
+      $(`race-${side}-verdict`).textContent =
+        `of ${result.count} sent, limit ${result.limit}: ${over > 0 ? `${over} over the limit` : over === 0 ? 'exactly the limit' : 'under the limit'} · ${denied} denied${failed ? ` · ${failed} failed` : ''}`;
+      $(`race-${side}`).className = `value ${over > 0 ? 'broken' : 'held'}`;
+    }
+    $('race-result').dataset.done = 'true';
+  } catch (error) {
+    $('race-naive').textContent = $('race-atomic').textContent = '–';
+    $('race-naive-verdict').textContent = `failed: ${error.message}`;
+  } finally {
+    $('race').disabled = false;
+  }
+}
+
+let redisPaused = false;
+
+async function pollRedis() {
+  if (!info.redisControl) return;
+  const state = await fetch(`${targets()[0]}/demo/redis`).then((r) => r.json(), () => undefined);
+  if (!state) return;
+  redisPaused = state.paused;
+  $('redis-toggle').textContent = redisPaused ? 'Resume Redis' : 'Pause Redis';
+  $('redis-state').textContent = redisPaused ? 'Redis is paused (SIGSTOP): connections stay open, nothing answers.' : 'Redis is running.';
+  document.body.dataset.redis = redisPaused ? 'paused' : 'running';
+}
+
+async function toggleRedis() {
+  $('redis-toggle').disabled = true;
+  await fetch(`${targets()[0]}/demo/redis/${redisPaused ? 'resume' : 'pause'}`, { method: 'POST' }).catch(() => undefined);
+  await pollRedis();
+  $('redis-toggle').disabled = false;
+}
+
+let probeTurn = 0;
+
+async function probeFailModes() {
+  const base = targets()[probeTurn++ % targets().length];
+  await Promise.all(
+    ['open', 'closed', 'local'].map(async (mode) => {
+      const cell = document.querySelector(`#failmode-${mode} .status`);
+      try {
+        const response = await fetch(`${base}/demo/fail-${mode}`, { headers: { 'x-api-key': 'failmode-probe' } });
+        const retryAfter = response.headers.get('Retry-After');
+        cell.textContent = `${response.status}${retryAfter ? ` · Retry-After ${retryAfter}` : ''}`;
+        cell.dataset.status = String(response.status);
+      } catch {
+        cell.textContent = 'unreachable';
+        cell.dataset.status = '0';
+      }
+    }),
+  );
+}
+
+function setUpControls() {
+  for (const path of Object.keys(ROUTES)) $('route').add(new Option(path, path));
+  const showHelp = () => ($('route-help').textContent = ROUTES[$('route').value]);
+  $('route').addEventListener('change', showHelp);
+  showHelp();
+  $('traffic-toggle').addEventListener('click', () => {
+    if (traffic.running) traffic.stop();
+    else traffic.start();
+    $('traffic-toggle').textContent = traffic.running ? 'Pause traffic' : 'Resume traffic';
+  });
+  $('race').addEventListener('click', race);
+  $('race').disabled = info.store === 'memory';
+  if (info.store === 'memory') $('race-naive-verdict').textContent = 'needs Redis: the naive limiter keeps its count there';
+  $('redis-toggle').addEventListener('click', toggleRedis);
+  $('redis-toggle').disabled = !info.redisControl;
+  if (!info.redisControl) {
+    $('redis-state').textContent = info.store === 'memory' ? 'No Redis: nothing to pause.' : 'This Redis was given by REDIS_URL: the demo pauses only a redis-server it started.';
+  }
 }
 
 async function start() {
-  const info = await (await fetch('/dashboard/instances')).json();
-  $('store').textContent = info.store === 'memory' ? 'memory (per instance: limits are not shared!)' : 'Redis (shared)';
-  const urls = info.instances.length ? info.instances : [location.origin];
-  instances = urls.map((url, i) => ({
-    url: url.replace(/\/$/, ''),
-    name: `Instance ${String.fromCharCode(65 + i)}`,
-    colour: `var(--i${i % 5})`,
-    stats: emptyStats(),
-  }));
+  info = await (await fetch('/dashboard/instances')).json();
+  const urls = info.instances.length ? info.instances : [''];
+  instances = urls.map((url, i) => ({ id: String.fromCharCode(97 + i), url: url.replace(/\/$/, ''), name: `instance-${String.fromCharCode(97 + i)}` }));
+  describeDeployment();
   renderInstances();
-  for (const [value, { label }] of Object.entries(SCENARIOS)) $('scenario').add(new Option(label, value));
-  for (const id of ['scenario', 'plan', 'tokens']) $(id).addEventListener('change', showScenarioFields);
-  showScenarioFields();
-  $('fire').addEventListener('click', fireBurst);
-  $('stream').addEventListener('click', toggleStream);
-  const poll = () => instances.forEach(pollHealth);
-  poll();
-  setInterval(poll, 2000);
+  setUpControls();
+  for (const instance of instances) new EventSource(`${instance.url}/demo/blocked`).addEventListener('blocked', (event) => logBlocked(JSON.parse(event.data)));
+  traffic.start();
+  const every = (ms, task) => {
+    void task();
+    setInterval(task, ms);
+  };
+  every(1000, pollMetrics);
+  every(1000, () => Promise.all(instances.map(pollHealth)));
+  every(1000, pollRedis);
+  every(500, probeFailModes);
   document.body.dataset.ready = 'true';
 }
 

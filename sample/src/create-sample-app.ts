@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { fileURLToPath } from 'node:url';
 import { AppModule } from './app.module.js';
+import { carryRequest } from './demo/request-route.js';
 import type { SampleConfig } from './sample-config.js';
 
 /** Browsers hide response headers from scripts on other origins unless CORS exposes them. */
@@ -13,6 +14,10 @@ const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 
 export async function createSampleApp(config: SampleConfig, options?: NestApplicationOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), options);
+  // Behind a proxy every request comes from the proxy: the client IP, and so the default
+  // tracker, is then the proxy's X-Forwarded-For, which Express reads only from trusted hops.
+  if (config.trustProxy) app.set('trust proxy', config.trustProxy);
+  app.use(carryRequest);
   app.enableCors({ exposedHeaders: RATE_LIMIT_HEADERS });
   app.useStaticAssets(PUBLIC_DIR);
   return app;

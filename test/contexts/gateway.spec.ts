@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UseGuards } from '@nestjs/common';
-import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { MessageBody, SubscribeMessage, WebSocketGateway, WsException } from '@nestjs/websockets';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { Test } from '@nestjs/testing';
 import { WebSocket } from 'ws';
@@ -15,6 +15,14 @@ class ChatGateway {
   @RateLimit({ algorithm: 'fixed-window', limit: 2, window: '1h' })
   say() {
     return { event: 'said', data: 'ok' };
+  }
+
+  /** Only failed guesses count: an even number is a wrong guess. */
+  @SubscribeMessage('guess')
+  @RateLimit({ name: 'guess', limit: 2, window: '1h', refund: 'on-success' })
+  guess(@MessageBody() n: number) {
+    if (n % 2 === 0) throw new WsException('wrong');
+    return { event: 'right', data: n };
   }
 
   @SubscribeMessage('broken')
@@ -38,6 +46,20 @@ beforeAll(async () => {
   redis = await RedisServer.start();
 });
 afterAll(() => redis.destroy());
+
+/** Sends each message on one connection after the reply to the one before, and collects the replies. */
+async function oneByOne(url: string, event: string, messages: unknown[]): Promise<unknown[]> {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const replies: unknown[] = [];
+  for (const data of messages) {
+    const reply = new Promise((resolve) => socket.once('message', (raw) => resolve(JSON.parse(String(raw)))));
+    socket.send(JSON.stringify({ event, data }));
+    replies.push(await reply);
+  }
+  socket.close();
+  return replies;
+}
 
 /** Sends `count` messages on one connection and collects one reply per message. */
 async function converse(url: string, count: number, event = 'say'): Promise<unknown[]> {
@@ -74,6 +96,11 @@ describe('a WebSocket gateway', () => {
         { event: 'said', data: 'ok' },
         { event: 'exception', data: { statusCode: 429, message: 'Too Many Requests', policy: 'default', retryAfter: expect.any(Number) } },
       ]);
+      // refund 'on-success': the right guesses are given back when the handler completes.
+      const guesses = await oneByOne(`ws://127.0.0.1:${port}`, 'guess', [1, 3, 5, 2, 7, 4, 9]);
+      const wrong = { event: 'exception', data: expect.objectContaining({ status: 'error', message: 'wrong' }) };
+      expect(guesses.slice(0, 6)).toEqual([{ event: 'right', data: 1 }, { event: 'right', data: 3 }, { event: 'right', data: 5 }, wrong, { event: 'right', data: 7 }, wrong]);
+      expect(guesses[6]).toEqual({ event: 'exception', data: expect.objectContaining({ statusCode: 429, policy: 'guess' }) });
       // A failing tracker never admits, and tells the client nothing of its cause.
       const broken = await converse(`ws://127.0.0.1:${port}`, 3, 'broken');
       expect(broken).toEqual(Array(3).fill({ event: 'exception', data: { status: 'error', message: 'Internal server error' } }));

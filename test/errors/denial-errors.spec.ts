@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { HttpException } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { WsException } from '@nestjs/websockets';
-import { GraphQLError } from 'graphql';
 import { rateLimitedError, unavailableError } from '../../lib/contexts/context-errors.js';
+import { ResolverError } from '../../lib/contexts/resolver-error.js';
 
 const bodyOf = (error: Error) => {
-  if (error instanceof GraphQLError) return error.extensions;
+  if (error instanceof ResolverError) return error.extensions;
   return error instanceof HttpException ? error.getResponse() : (error as WsException | RpcException).getError();
 };
 
@@ -14,7 +14,7 @@ describe.each([
   ['http', HttpException],
   ['ws', WsException],
   ['rpc', RpcException],
-  ['graphql', GraphQLError],
+  ['graphql', ResolverError],
 ] as const)('denials in a %s context', (type, ErrorClass) => {
   it('carry the 429 and 503 bodies, and no stack trace (an expected answer, not a fault)', async () => {
     const limit = Error.stackTraceLimit;
@@ -22,7 +22,7 @@ describe.each([
     const unavailable = await unavailableError(type, 2);
 
     expect(denied).toBeInstanceOf(ErrorClass);
-    // GraphQL errors carry the body in their extensions, under a code.
+    // Resolver errors carry the body in the extensions GraphQL answers with, under a code.
     const code = (value: string) => (type === 'graphql' ? { code: value } : {});
     expect(bodyOf(denied)).toEqual({ ...code('RATE_LIMITED'), statusCode: 429, message: 'Too Many Requests', policy: 'per-minute', retryAfter: 7 });
     expect(bodyOf(unavailable)).toEqual({ ...code('RATE_LIMITER_UNAVAILABLE'), statusCode: 503, message: 'Rate limiter unavailable', retryAfter: 2 });

@@ -7,20 +7,21 @@ import { DECISION_TIMEOUT, clientHeaderTracker, get, sleep } from '../support/ht
 
 /**
  * `blockFor`: after a denial the key stays denied for blockFor, even once its budget has
- * refilled. A 1 s window with a 4 s block: only lower bounds of time are relied on, except that
- * the check "still blocked after the window" must run within the 4 s block.
+ * refilled. A 1 s window with a 6 s block: only lower bounds of time are relied on, except that
+ * the denial must come within the window of the first request, and the check "still blocked
+ * after the window" within the block (almost 5 s of slack for a timer that fires late).
  */
 
 @Controller('block')
 class BlockController {
   @Get('gcra')
-  @RateLimit({ algorithm: 'gcra', limit: 1, window: '1s', blockFor: '4s' })
+  @RateLimit({ algorithm: 'gcra', limit: 1, window: '1s', blockFor: '6s' })
   gcra() {
     return { ok: true };
   }
 
   @Get('fixed-window')
-  @RateLimit({ algorithm: 'fixed-window', limit: 1, window: '1s', blockFor: '4s' })
+  @RateLimit({ algorithm: 'fixed-window', limit: 1, window: '1s', blockFor: '6s' })
   fixedWindow() {
     return { ok: true };
   }
@@ -50,10 +51,10 @@ describe.each(ADAPTERS)('blockFor on %s', (adapter) => {
     const denied = await get(url, client);
     expect(denied.status).toBe(429);
     const retryAfter = Number(denied.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThanOrEqual(4);
+    expect(retryAfter).toBeGreaterThanOrEqual(6);
     expect(denied.body).toEqual({ statusCode: 429, message: expect.any(String), policy: 'default', retryAfter });
 
-    await sleep(1200); // the 1 s window has refilled the budget; the 4 s block has not ended
+    await sleep(1100); // the 1 s window has refilled the budget; the 6 s block has not ended
     const stillBlocked = await get(url, client);
     expect(stillBlocked.status).toBe(429);
     const rest = Number(stillBlocked.headers['retry-after']);

@@ -3,7 +3,7 @@ import { Controller, Get, type Type } from '@nestjs/common';
 import { RateLimit, RateLimitModule, type RateLimitAlgorithm } from 'nestjs-redis-rate-limit';
 import { RedisServer } from '../support/redis-server.js';
 import { ADAPTERS, countOf, startApp, type TestApp } from '../support/http-app.js';
-import { ALGORITHMS, burstAgent, clientHeaderTracker, concurrentStatuses } from '../support/http-suite.js';
+import { ALGORITHMS, burstStatuses, clientHeaderTracker } from '../support/http-suite.js';
 
 /**
  * "Ten servers each allowing 100/min must admit 100/min in total, not 1,000 — exactly, under
@@ -41,19 +41,6 @@ const moduleFor = (redisUrl: string, adapter: string) => ({
 /** Generous: on a shared 2-core machine under load a burst can take many times its usual second or two. */
 const BURST_TIMEOUT_MS = 90_000;
 
-/**
- * One burst on a fresh agent: sockets are reused only within the burst, never after sitting
- * idle (where the server may close them under the client: ECONNRESET, not a rate-limit result).
- */
-async function burstOf(urls: string[], client: string): Promise<number[]> {
-  const agent = burstAgent();
-  try {
-    return await concurrentStatuses(urls, { 'x-client': client }, agent);
-  } finally {
-    agent.destroy();
-  }
-}
-
 let redis: RedisServer;
 beforeAll(async () => {
   redis = await RedisServer.start();
@@ -70,7 +57,7 @@ describe.each(ADAPTERS)('concurrency on %s', (adapter) => {
 
     it.each(ALGORITHMS)('%s: 1,000 concurrent requests against limit: 100 admit exactly 100', async (algorithm) => {
       const urls = Array.from({ length: REQUESTS }, () => `${app.url}/concurrency/${algorithm}`);
-      const statuses = await burstOf(urls, `one-app-${algorithm}`);
+      const statuses = await burstStatuses(urls, { 'x-client': `one-app-${algorithm}` });
       expect(countOf(statuses, 200)).toBe(LIMIT);
       expect(countOf(statuses, 429)).toBe(REQUESTS - LIMIT);
     }, BURST_TIMEOUT_MS);
@@ -86,7 +73,7 @@ describe.each(ADAPTERS)('concurrency on %s', (adapter) => {
 
     it.each(ALGORITHMS)('%s: 1,000 concurrent requests spread round-robin over 3 instances admit exactly 100 in total', async (algorithm) => {
       const urls = Array.from({ length: REQUESTS }, (_, i) => `${apps[i % 3].url}/concurrency/${algorithm}`);
-      const statuses = await burstOf(urls, `three-apps-${algorithm}`);
+      const statuses = await burstStatuses(urls, { 'x-client': `three-apps-${algorithm}` });
       expect(countOf(statuses, 200)).toBe(LIMIT);
       expect(countOf(statuses, 429)).toBe(REQUESTS - LIMIT);
     }, BURST_TIMEOUT_MS);

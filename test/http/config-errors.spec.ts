@@ -7,6 +7,7 @@ import {
   type RateLimitModuleOptions,
   type RateLimitPolicy,
 } from 'nestjs-redis-rate-limit';
+import { createClient, createCluster } from 'redis';
 import { RedisServer } from '../support/redis-server.js';
 import { ADAPTERS } from '../support/http-app.js';
 import { startupError } from '../support/http-suite.js';
@@ -69,6 +70,7 @@ const BAD_POLICIES: Array<[string, RateLimitPolicy | RateLimitPolicy[], string]>
   ['a zero limit', { limit: 0, window: '1m' }, 'limit'],
   ['a NaN limit', { limit: NaN, window: '1m' }, 'limit'],
   ['a fractional limit', { limit: 1.5, window: '1m' }, 'limit'],
+  ['a skipIf that is no function', { limit: 1, window: '1m', skipIf: true as never }, 'skipIf'],
   ["window '1x'", invalid({ limit: 1, window: '1x' }), 'window'],
   ['an unknown algorithm', invalid({ algorithm: 'leaky-bucket', limit: 1, window: '1m' }), 'algorithm'],
   ['burst 0', { algorithm: 'token-bucket', limit: 5, window: '1m', burst: 0 }, 'burst'],
@@ -79,6 +81,7 @@ const BAD_POLICIES: Array<[string, RateLimitPolicy | RateLimitPolicy[], string]>
   ['an invalid name', { name: 'not a name!', limit: 1, window: '1m' }, 'name'],
   ['an invalid bucket', { bucket: 'no spaces allowed', limit: 1, window: '1m' }, 'bucket'],
   ['an unknown failMode', invalid({ limit: 1, window: '1m', failMode: 'sideways' }), 'failMode'],
+  ['an unknown refund', invalid({ limit: 1, window: '1m', refund: 'always' }), 'refund'],
 ];
 
 /** [module option, invalid value] */
@@ -90,6 +93,9 @@ const BAD_OPTIONS: Array<[keyof RateLimitModuleOptions, unknown]> = [
   ['ipv6Prefix', 200],
   ['tracker', 'ip'],
   ['store', 'disk'],
+  ['skipIf', true],
+  ['errorMessage', 429],
+  ['enabled', 'no'],
 ];
 
 let redis: RedisServer;
@@ -135,6 +141,14 @@ describe.each(ADAPTERS)('start-up errors on %s', (adapter) => {
 
   it('@RateLimit on a handler no RateLimitGuard reaches (globalGuard: false) is refused', async () => {
     await expectConfigError(withModule([UnguardedController], { globalGuard: false }), 'UnguardedController.handler', 'RateLimitGuard');
+  });
+
+  it.each([
+    ['createClient()', () => createClient({ url: redis.url })],
+    ['createCluster()', () => createCluster({ rootNodes: [{ url: redis.url }] })],
+  ])('a node-redis client (%s) is refused at start-up, naming the option, instead of failing every decision', async (_name, create) => {
+    const message = await expectConfigError(withModule([UndecoratedController], { redis: create() as never }), 'redis', 'node-redis');
+    expect(message).toMatch(/ioredis/);
   });
 
   it('importing the module twice is refused', async () => {

@@ -1,13 +1,14 @@
 /**
  * Redis outages against real redis-server processes: frozen (SIGSTOP), killed and restarted on
- * the same port, script cache flushed. Every decision returns within `timeout` plus a generous
- * margin, with the fail mode of its policies (module-wide or per policy, the strictest of a
+ * the same port, script cache flushed. Every decision fails within its `timeout` (plus what a
+ * loaded machine adds, measured), with the fail mode of its policies (module-wide or per policy, the strictest of a
  * route winning); the circuit breaker stops calling Redis and recovers on its own; failures are
  * logged once per burst and reported per request through `onDecision`.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, type ExecutionContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { RateLimit, RateLimitModule, type RateLimitEvent, type RateLimitModuleOptions, type RateLimitPolicy } from 'nestjs-redis-rate-limit';
 import { RateLimitEngine } from '../../lib/engine/rate-limit-engine.js';
 import { CaptureLogger } from '../support/capture-logger.js';
@@ -15,8 +16,19 @@ import { request, startApp, type HttpResult, type TestApp } from '../support/htt
 import { freePort, RedisServer } from '../support/redis-server.js';
 
 const TIMEOUT_MS = 100;
-/** A decision must come back within `timeout` + this: generous, the machine is shared and noisy. */
-const MARGIN_MS = 900;
+/**
+ * The longest a failed decision may take: its timeout, plus at most one extension of it when its
+ * timer fired late (the event loop stalled), each of the two timers firing up to `lagMs` late,
+ * plus a little for the deferral past the poll phase and the sampling of the lag. On a loaded
+ * machine every timer of a starved process fires late, so the lag is measured, not assumed.
+ */
+const decisionBoundMs = (lagMs: number) => 2 * (TIMEOUT_MS + lagMs) + 50;
+/**
+ * An HTTP answer adds the work of client and server in this one process, which a loaded machine
+ * stretches (over 1.5 s was seen): this bound only tells a slow answer from one that waited for
+ * Redis, which is not back while the answers are awaited.
+ */
+const HANG_MS = 5_000;
 
 const tracker = (context: ExecutionContext) =>
   String(context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers['x-client'] ?? 'anonymous');
@@ -74,6 +86,18 @@ async function harness(redis: RateLimitModuleOptions['redis'], options: Partial<
   return { app, events, engine: app.app.get(RateLimitEngine) };
 }
 
+/** Samples how late this process runs its timers; `stop()` returns the worst lateness in ms. */
+function lagMonitor(): { stop(): number } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  return {
+    stop() {
+      histogram.disable();
+      return histogram.max / 1e6;
+    },
+  };
+}
+
 interface Timed extends HttpResult {
   ms: number;
 }
@@ -128,7 +152,7 @@ describe('Redis frozen (SIGSTOP) mid-traffic', () => {
     await redis.destroy();
   });
 
-  it('answers every request within timeout + margin with its fail mode, then enforces limits again after SIGCONT', async () => {
+  it('fails every decision within its timeout and answers with its fail mode, then enforces limits again after SIGCONT', async () => {
     // Enforced before the outage.
     expect(await statuses(`${open.app.url}/inherit`, 'before', 6)).toEqual([200, 200, 200, 200, 200, 429]);
     logger.clear();
@@ -138,6 +162,7 @@ describe('Redis frozen (SIGSTOP) mid-traffic', () => {
     const ROUNDS = 10;
     const results: Record<string, Timed[]> = {};
     const record = (name: string, r: Timed) => (results[name] ??= []).push(r);
+    const lag = lagMonitor();
     redis.pause();
     try {
       for (let round = 0; round < ROUNDS; round++) {
@@ -150,6 +175,7 @@ describe('Redis frozen (SIGSTOP) mid-traffic', () => {
     } finally {
       redis.resume();
     }
+    const lagMs = lag.stop();
 
     const all = Object.values(results).flat();
     const ms = all.map((r) => r.ms);
@@ -160,9 +186,10 @@ describe('Redis frozen (SIGSTOP) mid-traffic', () => {
     const decisionMs = [...open.events, ...closed.events].map((e) => e.latencyMs);
     console.log(
       `SIGSTOP: ${decisionMs.length} failed decisions (onDecision latencyMs): p50 ${percentile(decisionMs, 50).toFixed(1)} ms, ` +
-        `p90 ${percentile(decisionMs, 90).toFixed(1)} ms, max ${Math.max(...decisionMs).toFixed(1)} ms`,
+        `p90 ${percentile(decisionMs, 90).toFixed(1)} ms, max ${Math.max(...decisionMs).toFixed(1)} ms; timers up to ${lagMs.toFixed(0)} ms late`,
     );
-    for (const r of all) expect(r.ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    for (const latencyMs of decisionMs) expect(latencyMs).toBeLessThanOrEqual(decisionBoundMs(lagMs));
+    for (const r of all) expect(r.ms).toBeLessThan(HANG_MS);
 
     const codes = (name: string) => results[name].map((r) => r.status);
     const only = (status: number) => Array(ROUNDS).fill(status);
@@ -233,6 +260,8 @@ describe('Redis killed and restarted on the same port', () => {
     logger.clear();
 
     // Kill it with requests in flight.
+    const eventsBefore = h.events.length;
+    const lag = lagMonitor();
     const inFlight = Array.from({ length: 20 }, (_, i) => timed(`${h.app.url}/${i % 2 ? 'inherit' : 'closed'}`, `flight-${i}`));
     await redis.stop();
     const during: Timed[] = await Promise.all(inFlight);
@@ -243,11 +272,17 @@ describe('Redis killed and restarted on the same port', () => {
       during.push(...(await Promise.all([timed(`${h.app.url}/inherit`, 'down'), timed(`${h.app.url}/closed`, 'down')])));
       await new Promise((r) => setTimeout(r, 20));
     }
-    for (const r of during) expect(r.ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    const lagMs = lag.stop();
+    const decisionMs = h.events.slice(eventsBefore).map((e) => e.latencyMs);
+    for (const latencyMs of decisionMs) expect(latencyMs).toBeLessThanOrEqual(decisionBoundMs(lagMs));
+    for (const r of during) expect(r.ms).toBeLessThan(HANG_MS);
     const down = during.slice(20);
     expect(down.filter((_, i) => i % 2 === 0).map((r) => r.status)).toEqual(Array(down.length / 2).fill(200));
     expect(down.filter((_, i) => i % 2 === 1).map((r) => r.status)).toEqual(Array(down.length / 2).fill(503));
-    console.log(`kill: ${during.length} requests while down, max latency ${Math.max(...during.map((r) => r.ms)).toFixed(1)} ms`);
+    console.log(
+      `kill: ${during.length} requests while down, max HTTP latency ${Math.max(...during.map((r) => r.ms)).toFixed(1)} ms, ` +
+        `max decision latency ${Math.max(...decisionMs).toFixed(1)} ms; timers up to ${lagMs.toFixed(0)} ms late`,
+    );
 
     await redis.restart();
     const recovery = await untilDecided(`${h.app.url}/inherit`);
@@ -275,8 +310,10 @@ describe('Redis script cache lost', () => {
     redis = await RedisServer.start();
     admin = redis.client();
     userClient = new Redis(redis.url);
-    own = await harness(redis.url, { keyPrefix: 'own' });
-    shared = await harness(userClient, { keyPrefix: 'shared' });
+    // Redis stays up here: a generous timeout, so that a decision slowed by a loaded machine is
+    // not failed open and counted as an admission.
+    own = await harness(redis.url, { keyPrefix: 'own', timeout: 5_000 });
+    shared = await harness(userClient, { keyPrefix: 'shared', timeout: 5_000 });
   });
   afterAll(async () => {
     await own?.app.close();
@@ -327,10 +364,14 @@ describe('Redis unreachable at start-up', () => {
     h = await harness(`redis://127.0.0.1:${port}`, {});
     const startUp = performance.now() - started;
     expect(startUp).toBeLessThan(5_000 + 5_000); // the store waits at most 5 s for a first connection
+    const lag = lagMonitor();
     const open = await timed(`${h.app.url}/inherit`, 'early');
     const closed = await timed(`${h.app.url}/closed`, 'early');
+    const lagMs = lag.stop();
     expect([open.status, closed.status]).toEqual([200, 503]);
-    expect(Math.max(open.ms, closed.ms)).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    expect(h.events.map((e) => e.outcome)).toEqual(['failed', 'failed']);
+    for (const e of h.events) expect(e.latencyMs).toBeLessThanOrEqual(decisionBoundMs(lagMs));
+    expect(Math.max(open.ms, closed.ms)).toBeLessThan(HANG_MS);
 
     redis = await RedisServer.start([], port);
     const recovery = await untilDecided(`${h.app.url}/inherit`);
@@ -362,8 +403,14 @@ describe('a user-provided client', () => {
 
   it('with its offline queue on, still never makes a request wait while Redis is down', async () => {
     await redis.stop();
+    const eventsBefore = h.events.length;
+    const lag = lagMonitor();
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => timed(`${h.app.url}/${i % 2 ? 'inherit' : 'closed'}`, `down-${i}`)));
-    for (const r of results) expect(r.ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    const lagMs = lag.stop();
+    const failed = h.events.slice(eventsBefore);
+    expect(failed.map((e) => e.outcome)).toEqual(Array(10).fill('failed'));
+    for (const e of failed) expect(e.latencyMs).toBeLessThanOrEqual(decisionBoundMs(lagMs));
+    for (const r of results) expect(r.ms).toBeLessThan(HANG_MS);
     expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? 200 : 503)));
     // ioredis's own offline queue holds nothing of ours.
     expect((lazy as unknown as { offlineQueue: { length: number } }).offlineQueue.length).toBe(0);

@@ -55,9 +55,13 @@ describe(`${INSTANCES} Nest processes sharing one Redis`, () => {
     const statuses = results.map((r) => r.status);
     expect(countOf(statuses, 200)).toBe(LIMIT);
     expect(countOf(statuses, 429)).toBe(REQUESTS - LIMIT);
-    // Admissions came from several processes, so exactly 100 in total is one shared budget (which
-    // process wins the race to the budget varies: under load one may be served last and get none).
-    const admittedBy = new Set(results.filter((r) => r.status === 200).map((r) => (r.body as { pid: number }).pid));
-    expect(admittedBy.size).toBeGreaterThanOrEqual(2);
+    // Each process was sent far more than LIMIT requests, and answered its own: budgets of their
+    // own would have admitted LIMIT each. Which processes win the race to the one budget varies
+    // with scheduling (one may decide a whole batch first), so it is not asserted.
+    const misrouted = results.filter((r, i) => r.status === 200 && (r.body as { pid: number }).pid !== instances[i % INSTANCES].pid);
+    expect(misrouted).toEqual([]);
+    // And every process now sees the shared budget spent.
+    const after = await Promise.all(instances.map((instance) => fresh(`${instance.url}/limited/${algorithm}`, headers)));
+    expect(after.map((r) => r.status)).toEqual(Array(INSTANCES).fill(429));
   });
 });

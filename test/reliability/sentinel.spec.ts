@@ -122,16 +122,23 @@ describe.each([
     const lostWrites = admittedBefore - charged;
 
     // Exhaust the budget: the new master enforces exactly what it remembers.
+    // A 503 (fail-closed: the client reconnecting once more, or a decision slower than the
+    // timeout on a loaded machine) admits nothing; it is retried, within a bound. A timed-out
+    // decision may still have been charged by Redis, so each 503 may account for one unit.
     let admittedAfter = 0;
-    for (let i = 0; i < LIMIT + 5; i++) {
-      const { status } = await request(url, { headers });
-      if (status !== 200) {
-        expect(status).toBe(429);
-        break;
-      }
-      admittedAfter++;
+    let unavailableAfter = 0;
+    let last = 0;
+    for (let i = 0; i < LIMIT + 100 && last !== 429; i++) {
+      last = (await request(url, { headers })).status;
+      if (last === 200) admittedAfter++;
+      else if (last === 503) {
+        unavailableAfter++;
+        await sleep(50);
+      } else expect(last).toBe(429);
     }
-    expect(admittedAfter).toBe(remaining);
+    expect(last).toBe(429);
+    expect(admittedAfter).toBeLessThanOrEqual(remaining);
+    expect(admittedAfter).toBeGreaterThanOrEqual(remaining - unavailableAfter);
     const total = admittedBefore + admittedAfter;
     const overAdmission = Math.max(0, total - LIMIT);
 

@@ -21,6 +21,10 @@ export async function startSampleInstances(count: number, redisUrl: string): Pro
       store: 'redis',
       redisUrl,
       dashboardInstances: urls,
+      balancer: 'page',
+      raceTargets: urls,
+      redisPid: undefined,
+      trustProxy: undefined,
     };
     const app = await createSampleApp(config, { logger: false });
     await app.listen(port, config.host);

@@ -2,11 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RedisServer } from '../support/redis-server.js';
 import { countOf, request } from '../support/http-app.js';
 import { startSampleInstances, type SampleInstances } from './sample-instances.js';
+import { TOKENS_PER_MINUTE } from '../../sample/src/llm/completions.controller.js';
 
 let redis: RedisServer;
 let instances: SampleInstances;
 let keys = 0;
 const freshKey = (plan: string) => `${plan}_${++keys}`;
+const MINUTE_MS = 60_000;
+/** The token bucket of /llm/completions gives one token back every 30 ms. */
+const TOKEN_MS = MINUTE_MS / TOKENS_PER_MINUTE;
 
 beforeAll(async () => {
   redis = await RedisServer.start();
@@ -37,9 +41,23 @@ const completion = (apiKey: string, maxTokens: number) => ({
 });
 
 describe('tiers', () => {
+  /**
+   * The reports route is a sliding window aligned to whole minutes. Within one window a fresh key
+   * gets exactly `limit`; if a minute boundary passes during the requests, the previous window
+   * weighs (W - e) / W, so at most limit * e / W more pass, e being the time since the boundary.
+   */
+  async function expectLimit(plan: 'free' | 'premium', limit: number) {
+    const started = performance.now();
+    const results = await statuses(limit + 2, '/api/reports', { headers: { 'x-api-key': freshKey(plan) } });
+    const elapsedMs = performance.now() - started;
+    expect(results.slice(0, limit)).toEqual(Array(limit).fill(200));
+    expect(countOf(results, 200)).toBeLessThanOrEqual(limit + Math.floor((limit * elapsedMs) / MINUTE_MS));
+    expect(countOf(results, 200) + countOf(results, 429)).toBe(limit + 2);
+  }
+
   it('gives a free API key 10 reports a minute and a premium one 50', async () => {
-    expect(countOf(await statuses(12, '/api/reports', { headers: { 'x-api-key': freshKey('free') } }), 200)).toBe(10);
-    expect(countOf(await statuses(52, '/api/reports', { headers: { 'x-api-key': freshKey('premium') } }), 200)).toBe(50);
+    await expectLimit('free', 10);
+    await expectLimit('premium', 50);
   });
 });
 
@@ -60,9 +78,16 @@ describe('weighted cost', () => {
   it('charges each completion its tokens out of 2000 a minute', async () => {
     const apiKey = freshKey('demo');
     const results = [];
+    const started = performance.now();
     for (let i = 0; i < 3; i++) results.push(await request(`${instances.urls[i % 2]}/llm/completions`, completion(apiKey, 800)));
+    const elapsedMs = performance.now() - started;
     expect(results.map((r) => r.status)).toEqual([200, 200, 429]);
-    expect(results[1].headers['x-ratelimit-remaining']).toBe('400');
+    // a fresh bucket is full: nothing can have refilled it before the first charge
+    expect(results[0].headers['x-ratelimit-remaining']).toBe('1200');
+    // the second sees 400 plus the tokens that came back between the two charges
+    const second = Number(results[1].headers['x-ratelimit-remaining']);
+    expect(second).toBeGreaterThanOrEqual(400);
+    expect(second).toBeLessThanOrEqual(400 + Math.floor(elapsedMs / TOKEN_MS));
     expect(results[0].body).toMatchObject({ instance: 'instance-1', tokens: 800 });
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { algorithmNamed } from '../../lib/algorithms/algorithm-table.js';
-import type { StoreCall } from '../../lib/store/rate-limit-store.interface.js';
+import { giveBackOf } from '../../lib/store/give-back.js';
+import type { ChargeHandle, StoreCall } from '../../lib/store/rate-limit-store.interface.js';
 import { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
 import { ALGORITHMS, call as policyCall, decideFlat, type AlgorithmName } from '../memory/calls.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -69,15 +70,16 @@ describe.each(ALGORITHMS)('%s script', (algorithm) => {
     expect((await decideFlat(store, [c], T0 + retryMs * 1000))[0]).toBe(1);
   });
 
-  it('never blocks on a peek, always applies a refund, and reports nothing remaining while blocked', async () => {
+  it('never blocks on a peek, always applies a give-back, and reports nothing remaining while blocked', async () => {
     const c = call(algorithm, { blockKey: `t:${algorithm}:b`, blockForMs: 60_000 });
-    for (let i = 0; i < 5; i++) await decideFlat(store, [c], T0);
+    let last: ChargeHandle | undefined;
+    for (let i = 0; i < 5; i++) last = (await store.decideAt([c], T0)).results[0].charge;
     expect((await decideFlat(store, [{ ...c, cost: 0 }], T0))[0]).toBe(1);
     expect(await client.exists(`t:${algorithm}:b`)).toBe(0);
     const blocked = await decideFlat(store, [c], T0);
     expect(blocked.slice(0, 5)).toEqual([0, 0, 0, 60_000, 60_000]);
-    const refund = await decideFlat(store, [{ ...c, cost: -1 }], T0);
-    expect(refund.slice(0, 2)).toEqual([1, 1]);
+    const giveBack = await decideFlat(store, [giveBackOf(c, 1, last!)], T0);
+    expect(giveBack.slice(0, 2)).toEqual([1, 1]);
   });
 
   it('gives every key it writes a TTL', async () => {
@@ -112,7 +114,7 @@ describe.each(ALGORITHMS)('%s: the decisions of one event-loop turn', (algorithm
   });
 });
 
-/** The requests of a test: 1 to 3 policies each, over a few keys, with block keys, shadow, peeks and refunds. */
+/** The requests of a test: 1 to 3 policies each, over a few keys, with block keys, shadow, peeks and give-backs. */
 function requests(prefix: string): StoreCall[][] {
   let seed = 7;
   const next = (n: number) => {
@@ -122,14 +124,17 @@ function requests(prefix: string): StoreCall[][] {
   return Array.from({ length: 120 }, () =>
     Array.from({ length: 1 + next(3) }, (_, i) => {
       const algorithm = ALGORITHMS[next(ALGORITHMS.length)];
-      return policyCall(algorithm, {
+      const cost = [1, 1, 2, 0, -1][next(5)];
+      const made = policyCall(algorithm, {
         key: `${prefix}:${algorithm}:${i}:${next(3)}`,
         limit: 4 + i,
         windowMs: WINDOW_MS,
-        cost: [1, 1, 2, 0, -1][next(5)],
+        cost: Math.max(0, cost),
         blockForMs: next(4) === 0 ? WINDOW_MS : 0,
         shadow: next(6) === 0,
       });
+      // A give-back naming no charge of this key: it applies and credits nothing.
+      return cost < 0 ? giveBackOf(made, 1, { value: 1, seq: 0 }) : made;
     }),
   );
 }

@@ -73,6 +73,22 @@ export function concurrentStatuses(urls: string[], headers: Record<string, strin
   );
 }
 
+/**
+ * One burst of GETs with `headers` to `urls`, all at once, on a fresh burst agent: at most 500
+ * connections per app, below the listen backlog (511), since a storm of connections beyond it
+ * has its SYNs dropped and retried for seconds on a loaded machine ("Connect Timeout Error").
+ * Sockets are reused only within the burst, never after sitting idle (where the server may close
+ * them under the client: ECONNRESET, not a rate-limit result).
+ */
+export async function burstStatuses(urls: string[], headers: Record<string, string>): Promise<number[]> {
+  const agent = burstAgent();
+  try {
+    return await concurrentStatuses(urls, headers, agent);
+  } finally {
+    agent.destroy();
+  }
+}
+
 /** Every key of the keyspace with its PTTL in ms (-1: no TTL). */
 export async function keysWithTtl(client: Redis): Promise<Map<string, number>> {
   const keys = new Set<string>();

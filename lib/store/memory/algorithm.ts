@@ -10,11 +10,15 @@ export interface Verdict {
   block: number;
 }
 
+/** What `finish` reports: remaining, resetMs, and the charge's handle (0, 0: not charged). */
+export type Finished = [remaining: number, resetMs: number, handle: number, seq: number];
+
 /**
- * An algorithm module, mirroring `lua/<algorithm>.lua`: `check` reads state and decides,
- * `finish` writes only when told to charge and reports `[remaining, resetMs]`.
+ * An algorithm module, mirroring `lua/<algorithm>.lua`: `check` reads state and decides (a
+ * give-back, whose `cost` is 0, as a peek); `finish` writes when told to charge or for the
+ * call's give-back.
  */
 export interface Algorithm<V extends Verdict = Verdict> {
   check(call: StoreCall, table: StateTable, nowUs: number, nowMs: number): V;
-  finish(call: StoreCall, verdict: V, charge: boolean, table: StateTable, nowUs: number, nowMs: number): [number, number];
+  finish(call: StoreCall, verdict: V, charge: boolean, table: StateTable, nowUs: number, nowMs: number): Finished;
 }

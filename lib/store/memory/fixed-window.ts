@@ -8,7 +8,7 @@ interface FixedWindowVerdict extends Verdict {
   dirty: boolean;
 }
 
-/** Mirrors `lua/fixed-window.lua`. State: window end (ms), units used. */
+/** Mirrors `lua/fixed-window.lua`. State: window end (ms), units used. Handle: the window end. */
 export const fixedWindow: Algorithm<FixedWindowVerdict> = {
   check(call, table, _nowUs, now) {
     const { limit, windowMs, cost } = call;
@@ -34,23 +34,25 @@ export const fixedWindow: Algorithm<FixedWindowVerdict> = {
 
   finish(call, v, charge, table, _nowUs, now) {
     let { end, used } = v;
+    let handle = 0;
+    const back = call.giveBack;
     if (charge) {
-      if (call.cost > 0) {
-        if (end === 0) end = now + call.windowMs;
-        used += call.cost;
-      } else {
-        used = Math.max(0, used + call.cost);
-      }
+      if (end === 0) end = now + call.windowMs;
+      used += call.cost;
+      handle = end;
+      table.set(call.key, now, end - now, end, used);
+    } else if (back && end > 0 && end === back.handle.value) {
+      used = Math.max(0, used - back.units);
       if (used > 0) {
         table.set(call.key, now, end - now, end, used);
-      } else if (end > 0) {
+      } else {
         table.delete(call.key);
         end = 0;
       }
     } else if (v.dirty) {
       table.set(call.key, now, end - now, end, used);
     }
-    if (end === 0) return [call.limit, 0];
-    return [Math.max(0, call.limit - used), end - now];
+    if (end === 0) return [call.limit, 0, handle, 0];
+    return [Math.max(0, call.limit - used), end - now, handle, 0];
   },
 };

@@ -11,7 +11,7 @@ interface GcraVerdict extends Verdict {
   dirty: boolean;
 }
 
-/** Mirrors `lua/gcra.lua`. State: the theoretical arrival time TAT (µs). */
+/** Mirrors `lua/gcra.lua`. State: the theoretical arrival time TAT (µs). Handle: the TAT after the charge. */
 export const gcra: Algorithm<GcraVerdict> = {
   check(call, table, now, nowMs) {
     const T = Math.ceil((call.windowMs * 1000) / call.limit);
@@ -29,14 +29,21 @@ export const gcra: Algorithm<GcraVerdict> = {
   finish(call, v, charge, table, now, nowMs) {
     const { interval: T, capacity: tau } = v;
     let tat = v.tat;
-    if (charge) tat = Math.max(now, tat + call.cost * T);
-    if (charge || v.dirty) {
+    let write = charge || v.dirty;
+    const back = call.giveBack;
+    if (charge) {
+      tat += call.cost * T;
+    } else if (back && back.handle.value > now) {
+      tat = Math.max(now, tat - Math.min(back.units * T, back.handle.value - now));
+      write = true;
+    }
+    if (write) {
       if (tat > now) {
         table.set(call.key, nowMs, Math.ceil((tat - now) / 1000), tat);
       } else {
         table.delete(call.key);
       }
     }
-    return [Math.floor((tau - (tat - now)) / T), Math.ceil((tat - now) / 1000)];
+    return [Math.floor((tau - (tat - now)) / T), Math.ceil((tat - now) / 1000), charge ? tat : 0, 0];
   },
 };

@@ -74,8 +74,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     for (const call of calls) {
       const v = ALGORITHMS[call.algorithm].check(call, table, now, nowMs);
       const blockKey = blockKeyOf(call);
-      if (call.cost < 0) {
-        // A refund gives back what an earlier call of this request took: it always applies.
+      if (call.giveBack) {
+        // A give-back returns what an earlier charge took: it always applies.
         v.ok = true;
         v.retry = 0;
       } else if (blockKey !== undefined && call.cost > 0) {
@@ -94,8 +94,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const results: PolicyResult[] = new Array(calls.length);
     calls.forEach((call, i) => {
       const v = verdicts[i];
-      const charge = allAllowed && v.ok && call.cost !== 0;
-      let [remaining, resetMs] = ALGORITHMS[call.algorithm].finish(call, v, charge, table, now, nowMs);
+      const charge = allAllowed && v.ok && call.cost > 0;
+      const finished = ALGORITHMS[call.algorithm].finish(call, v, charge, table, now, nowMs);
+      const [, , handle, seq] = finished;
+      let [remaining, resetMs] = finished;
       const blockKey = blockKeyOf(call);
       // A denial of a real cost that vetoed the request starts a block, unless already blocked or hopeless.
       if (!allAllowed && !v.ok && !v.block && !call.shadow && blockKey !== undefined && call.cost > 0 && v.retry >= 0) {
@@ -108,7 +110,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
         remaining = 0;
         resetMs = Math.max(resetMs, v.block);
       }
-      results[i] = { allowed: v.ok, remaining, resetMs, retryAfterMs: v.retry === -1 ? null : v.retry };
+      results[i] = {
+        allowed: v.ok,
+        remaining,
+        resetMs,
+        retryAfterMs: v.retry === -1 ? null : v.retry,
+        charge: handle === 0 ? undefined : { value: handle, seq },
+      };
     });
     observer?.storeCall((performance.now() - startedAt) / 1000);
     return { allowed: allAllowed, results };

@@ -1,17 +1,21 @@
 import type { Algorithm, Verdict } from './algorithm.js';
 
+/** Numbers per log entry: time (ms), sequence, cost. */
+const ENTRY = 3;
+
 interface SlidingLogVerdict extends Verdict {
   /** Index in the log of the first entry inside the window. */
   first: number;
   used: number;
   /** Entries at the end stamped after now (a clock running ahead): saved as admitted now. */
   future: number;
+  /** The highest sequence number among the live entries at now (after clamping). */
+  seq: number;
 }
 
 /**
- * Mirrors `lua/sliding-log.lua`. State: the entries [time ms, cost] in time order. The Lua
- * members' sequence numbers only keep them unique in the sorted set, and entries of equal
- * time and cost are interchangeable, so the memory log stores neither.
+ * Mirrors `lua/sliding-log.lua`. State: the entries [time ms, sequence, cost] in time order,
+ * the Lua members' parts. Handle: the member's time and sequence.
  */
 export const slidingLog: Algorithm<SlidingLogVerdict> = {
   check(call, table, _nowUs, now) {
@@ -19,14 +23,16 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
     const slot = table.find(call.key, now);
     const log = slot >= 0 ? table.log(slot) : [];
     let first = 0;
-    while (first < log.length && log[first] <= now - W) first += 2;
+    while (first < log.length && log[first] <= now - W) first += ENTRY;
     let used = 0;
     let future = 0;
-    for (let i = first; i < log.length; i += 2) {
-      used += log[i + 1];
+    let seq = 0;
+    for (let i = first; i < log.length; i += ENTRY) {
+      used += log[i + 2];
       if (log[i] > now) future++;
+      if (log[i] >= now) seq = Math.max(seq, log[i + 1]);
     }
-    const v = { ok: false, retry: -1, block: 0, first, used, future };
+    const v = { ok: false, retry: -1, block: 0, first, used, future, seq };
     if (c > L) return v;
     if (used + c <= L) {
       v.ok = true;
@@ -36,8 +42,8 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
     // The cost passes once enough of the oldest entries have left the window; a time in the
     // future (a clock that went back) counts as now, as in the Lua.
     let freed = 0;
-    for (let i = first; i < log.length; i += 2) {
-      freed += log[i + 1];
+    for (let i = first; i < log.length; i += ENTRY) {
+      freed += log[i + 2];
       if (used - freed + c <= L) {
         v.retry = Math.min(log[i], now) + W - now;
         break;
@@ -51,45 +57,53 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
     // Looked up again: a key created by another policy of this decision may have evicted it.
     let slot = table.find(key, now);
     let log = slot >= 0 ? table.log(slot) : [];
+    let seq = v.seq;
     if (v.future > 0) {
-      const clamped = log.map((value, i) => (i % 2 === 0 ? Math.min(value, now) : value));
+      // Entries from a clock running ahead are stamped now, with fresh sequence numbers.
+      const clamped = log.slice();
+      for (let i = v.first; i < clamped.length; i += ENTRY) {
+        if (clamped[i] > now) {
+          clamped[i] = now;
+          clamped[i + 1] = ++seq;
+        }
+      }
       slot = table.set(key, now, W);
       table.setLog(slot, clamped);
       log = clamped;
     }
     let used = v.used;
-    let newest = log.length > v.first ? Math.min(log[log.length - 2], now) : 0;
-    if (charge && cost > 0) {
+    let newest = log.length > v.first ? log[log.length - ENTRY] : 0;
+    let handle = 0;
+    let handleSeq = 0;
+    const back = call.giveBack;
+    if (charge) {
+      handle = now;
+      handleSeq = seq + 1;
       const written = table.set(key, now, W);
-      table.setLog(written, added(table.log(written), v.first, now, cost));
+      // ZREMRANGEBYSCORE of the entries before `first`, then ZADD: every live entry is at or
+      // before now here, so the new one goes last. A new array each time: slice and concat
+      // allocate exactly what they hold, where push leaves spare capacity in every key's log.
+      table.setLog(written, table.log(written).slice(v.first).concat([now, handleSeq, cost]));
       used += cost;
       newest = now;
-    } else if (charge) {
-      const i = newestOfCost(log, v.first, -cost);
-      if (i >= 0) {
-        used += cost;
-        if (log.length === 2) table.delete(key);
-        else table.setLog(slot, log.slice(0, i).concat(log.slice(i + 2)));
+    } else if (back) {
+      for (let i = v.first; i < log.length; i += ENTRY) {
+        if (log[i] !== back.handle.value || log[i + 1] !== back.handle.seq) continue;
+        if (log[i + 2] > back.units) {
+          const reduced = log.slice();
+          reduced[i + 2] -= back.units;
+          table.setLog(slot, reduced);
+          used -= back.units;
+        } else {
+          used -= log[i + 2];
+          if (i === log.length - ENTRY) newest = i > v.first ? log[i - ENTRY] : 0;
+          if (log.length === ENTRY) table.delete(key);
+          else table.setLog(slot, log.slice(0, i).concat(log.slice(i + ENTRY)));
+        }
+        break;
       }
     }
-    if (used === 0) return [L, 0];
-    return [Math.max(0, L - used), newest + W - now];
+    if (used === 0) return [L, 0, handle, handleSeq];
+    return [Math.max(0, L - used), newest + W - now, handle, handleSeq];
   },
 };
-
-/**
- * ZREMRANGEBYSCORE of the entries before `first`, then ZADD of (now, cost) in time order.
- * A new array each time: slice and concat allocate exactly what they hold, where push leaves
- * spare capacity in every key's log.
- */
-function added(log: readonly number[], first: number, now: number, cost: number): number[] {
-  let at = log.length;
-  while (at > first && log[at - 2] > now) at -= 2;
-  return log.slice(first, at).concat([now, cost], log.slice(at));
-}
-
-/** A refund takes back the newest live entry of exactly that cost: its index, or -1. */
-function newestOfCost(log: readonly number[], first: number, cost: number): number {
-  for (let i = log.length - 2; i >= first; i -= 2) if (log[i + 1] === cost) return i;
-  return -1;
-}

@@ -10,7 +10,7 @@ interface SlidingWindowVerdict extends Verdict {
   dirty: boolean;
 }
 
-/** Mirrors `lua/sliding-window.lua`. State: window index, current count, previous count. */
+/** Mirrors `lua/sliding-window.lua`. State: window index, current count, previous count. Handle: the window index. */
 export const slidingWindow: Algorithm<SlidingWindowVerdict> = {
   check(call, table, _nowUs, now) {
     const { limit: L, windowMs: W, cost: c } = call;
@@ -45,12 +45,27 @@ export const slidingWindow: Algorithm<SlidingWindowVerdict> = {
 
   finish(call, v, charge, table, _nowUs, now) {
     const W = call.windowMs;
-    const { elapsed: e, previous: prev } = v;
+    const { elapsed: e, index } = v;
     let cur = v.current;
-    if (charge) cur = Math.max(0, cur + call.cost);
-    if (charge || v.dirty) table.set(call.key, now, 2 * W - e, v.index, cur, prev);
+    let prev = v.previous;
+    let write = charge || v.dirty;
+    let handle = 0;
+    const back = call.giveBack;
+    if (charge) {
+      cur += call.cost;
+      handle = index;
+    } else if (back) {
+      if (back.handle.value === index && cur > 0) {
+        cur = Math.max(0, cur - back.units);
+        write = true;
+      } else if (back.handle.value === index - 1 && prev > 0) {
+        prev = Math.max(0, prev - back.units);
+        write = true;
+      }
+    }
+    if (write) table.set(call.key, now, 2 * W - e, index, cur, prev);
     const remaining = Math.max(0, Math.floor((call.limit * W - prev * (W - e)) / W) - cur);
     const reset = cur > 0 ? 2 * W - e : prev > 0 ? W - e : 0;
-    return [remaining, reset];
+    return [remaining, reset, handle, 0];
   },
 };

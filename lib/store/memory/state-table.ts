@@ -15,7 +15,7 @@ const NO_ENTRIES: readonly number[] = [];
 export class StateTable {
   private readonly slots = new Map<string, number>();
   private values = new Float64Array(FIELDS * 1024);
-  /** Sliding-log entries per slot, flattened as [time, cost, time, cost, ...] by time. */
+  /** Sliding-log entries per slot, flattened as [time, sequence, cost, time, ...] by time. */
   private readonly logs: Array<number[] | undefined> = [];
   private readonly free: number[] = [];
   // Long-lived Map iterators: one resumes the sweep where it stopped; the other stands at

@@ -11,7 +11,7 @@ interface TokenBucketVerdict extends Verdict {
   dirty: boolean;
 }
 
-/** Mirrors `lua/token-bucket.lua`. State: credit (µs), time of the last write (µs). */
+/** Mirrors `lua/token-bucket.lua`. State: credit (µs), time of the last write (µs). Handle: the TAT after the charge (now + tau - credit), as in gcra. */
 export const tokenBucket: Algorithm<TokenBucketVerdict> = {
   check(call, table, now, nowMs) {
     const T = Math.ceil((call.windowMs * 1000) / call.limit);
@@ -35,14 +35,21 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
   finish(call, v, charge, table, now, nowMs) {
     const { interval: T, capacity: tau } = v;
     let credit = v.credit;
-    if (charge) credit = Math.min(tau, credit - call.cost * T);
-    if (charge || v.dirty) {
+    let write = charge || v.dirty;
+    const back = call.giveBack;
+    if (charge) {
+      credit -= call.cost * T;
+    } else if (back && back.handle.value > now) {
+      credit = Math.min(tau, credit + Math.min(back.units * T, back.handle.value - now));
+      write = true;
+    }
+    if (write) {
       if (credit < tau) {
         table.set(call.key, nowMs, Math.ceil((tau - credit) / 1000), credit, now);
       } else {
         table.delete(call.key);
       }
     }
-    return [Math.floor(credit / T), Math.ceil((tau - credit) / 1000)];
+    return [Math.floor(credit / T), Math.ceil((tau - credit) / 1000), charge ? now + tau - credit : 0, 0];
   },
 };

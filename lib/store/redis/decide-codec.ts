@@ -4,28 +4,41 @@ import type { PolicyResult, StoreCall, StoreVerdict } from '../rate-limit-store.
  * The `decide` script's wire format (lua/decide.lua), in one place: store calls to KEYS and
  * ARGV, and the flat integer reply back to named verdicts.
  *
- * Per request: ARGV `n`, then n pairs ("algorithm:limit:window:burst:blockFor:shadow", cost);
- * KEYS the state key of each call, followed by its block key when it has one.
- * Reply per request: allowed, then per call allowed, remaining, resetMs, retryAfterMs (-1: never).
+ * Per request: ARGV `n`, then n pairs ("algorithm:limit:window:burst:blockFor:shadow", cost),
+ * the cost of a give-back being "-<units>:<handle>:<seq>"; KEYS the state key of each call,
+ * followed by its block key when it has one.
+ * Reply per request: allowed, then per call allowed, remaining, resetMs, retryAfterMs (-1: never),
+ * the charge's handle and seq (0, 0: not charged).
  */
 export function encodeRequest(calls: readonly StoreCall[], keys: string[], args: Array<string | number>): void {
   args.push(calls.length);
   for (const call of calls) {
     keys.push(call.key);
     if (call.blockKey !== undefined) keys.push(call.blockKey);
-    args.push(`${call.algorithm}:${call.limit}:${call.windowMs}:${call.burst}:${call.blockForMs}:${call.shadow ? 1 : 0}`, call.cost);
+    const back = call.giveBack;
+    args.push(
+      `${call.algorithm}:${call.limit}:${call.windowMs}:${call.burst}:${call.blockForMs}:${call.shadow ? 1 : 0}`,
+      back === undefined ? call.cost : `-${back.units}:${back.handle.value}:${back.handle.seq}`,
+    );
   }
 }
 
 /** Integers of the reply taken by a request of `policies` calls. */
-export const replyLength = (policies: number) => 1 + policies * 4;
+export const replyLength = (policies: number) => 1 + policies * 6;
 
 /** The verdict of the request of `policies` calls whose reply starts at `at`. */
 export function decodeVerdict(reply: readonly number[], at: number, policies: number): StoreVerdict {
   const results: PolicyResult[] = new Array(policies);
-  for (let i = 0, r = at + 1; i < policies; i++, r += 4) {
+  for (let i = 0, r = at + 1; i < policies; i++, r += 6) {
     const retry = reply[r + 3];
-    results[i] = { allowed: reply[r] === 1, remaining: reply[r + 1], resetMs: reply[r + 2], retryAfterMs: retry === -1 ? null : retry };
+    const handle = reply[r + 4];
+    results[i] = {
+      allowed: reply[r] === 1,
+      remaining: reply[r + 1],
+      resetMs: reply[r + 2],
+      retryAfterMs: retry === -1 ? null : retry,
+      charge: handle === 0 ? undefined : { value: handle, seq: reply[r + 5] },
+    };
   }
   return { allowed: reply[at] === 1, results };
 }

@@ -1,3 +1,4 @@
+import { giveBackOf } from '../give-back.js';
 import type { PolicyResult, StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
 
 type Decide = (calls: readonly StoreCall[]) => Promise<StoreVerdict>;
@@ -24,7 +25,8 @@ export async function decideInSlotGroups(calls: readonly StoreCall[], decide: De
   const ordered = [...groups.keys()].sort().map((tag) => groups.get(tag)!);
   const results: PolicyResult[] = new Array(calls.length);
   let allowed = true;
-  const charged: StoreCall[] = [];
+  const giveBacks: StoreCall[] = [];
+  const chargedAt: number[] = [];
   for (const members of ordered) {
     // After a denial the remaining groups are only peeked, for their numbers.
     const groupCalls = members.map((i) => (allowed ? calls[i] : { ...calls[i], cost: 0 }));
@@ -33,24 +35,30 @@ export async function decideInSlotGroups(calls: readonly StoreCall[], decide: De
     if (!allowed) continue;
     if (!group.allowed) {
       allowed = false;
-      await refund(charged, decide);
+      await refund(giveBacks, decide);
+      // Given back: the request holds no charge any more.
+      for (const i of chargedAt) results[i] = { ...results[i], charge: undefined };
     } else {
       members.forEach((callIndex, j) => {
-        if (group.results[j].allowed && calls[callIndex].cost > 0) charged.push(calls[callIndex]);
+        const handle = group.results[j].charge;
+        if (handle) {
+          giveBacks.push(giveBackOf(calls[callIndex], calls[callIndex].cost, handle));
+          chargedAt.push(callIndex);
+        }
       });
     }
   }
   return { allowed, results };
 }
 
-async function refund(charged: readonly StoreCall[], decide: Decide): Promise<void> {
+/** Gives the charges back (each into what it charged), one call per slot. */
+async function refund(giveBacks: readonly StoreCall[], decide: Decide): Promise<void> {
   const bySlot = new Map<string, StoreCall[]>();
-  for (const call of charged) {
-    const refundCall = { ...call, cost: -call.cost };
+  for (const call of giveBacks) {
     const tag = slotTag(call.key);
     const group = bySlot.get(tag);
-    if (group) group.push(refundCall);
-    else bySlot.set(tag, [refundCall]);
+    if (group) group.push(call);
+    else bySlot.set(tag, [call]);
   }
   await Promise.all([...bySlot.values()].map((group) => decide(group)));
 }

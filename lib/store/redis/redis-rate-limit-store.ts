@@ -6,6 +6,7 @@ import { FailureLog } from '../../support/failure-log.js';
 import { DecisionBatch } from './decision-batch.js';
 import { decideInSlotGroups, slotTag } from './decide-in-slot-groups.js';
 import type { RedisClient } from './redis-connection.js';
+import { ScriptWarmUp } from './script-warm-up.js';
 
 type DecideCommand = (...keysThenArgs: Array<string | number>) => Promise<number[]>;
 
@@ -26,6 +27,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
   private readonly commands: DecideCommand[] = [];
   /** Batches being filled, by Cluster slot tag ('' outside a Cluster). */
   private pending = new Map<string, DecisionBatch>();
+  private readonly warmUp: ScriptWarmUp;
   /** Hears the duration of each script call (one per batch). */
   observer: Pick<RateLimitObserver, 'storeCall'> | undefined;
 
@@ -34,6 +36,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     private readonly owned = false,
     private readonly connectTimeoutMs = 5_000,
   ) {
+    this.warmUp = new ScriptWarmUp(client);
     // ioredis reconnects by itself; its errors are reported here, once per outage, not thrown.
     if (owned) {
       const log = new FailureLog(new Logger('RateLimit'));
@@ -42,29 +45,26 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     }
   }
 
-  /** Waits up to `connectTimeoutMs` for Redis, then lets the app start anyway (failMode applies until it is ready). */
+  /**
+   * Waits up to `connectTimeoutMs` for Redis to be ready, with a connection to every node that
+   * decides and the script loaded on each, then lets the app start anyway (failMode applies
+   * until Redis is ready; the script is loaded then).
+   */
   async onApplicationBootstrap(): Promise<void> {
-    if (this.isReady()) return;
     // A client created with `lazyConnect` waits for its first command, which the engine never
     // sends while the client is not ready: connect it (ioredis reconnects it from then on).
     if (this.client.status === 'wait') this.client.connect().catch(() => undefined);
-    const ready = await new Promise<boolean>((resolve) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        resolve(false);
-      }, this.connectTimeoutMs);
-      this.client.once('ready', onReady);
-    });
-    if (!ready) {
+    this.warmUp.start();
+    const state = await this.warmUp.untilWarm(this.connectTimeoutMs);
+    if (state === 'not ready') {
       new Logger('RateLimit').warn(`Redis is not ready after ${this.connectTimeoutMs} ms; decisions follow failMode until it is`);
+    } else if (state === 'cold') {
+      new Logger('RateLimit').warn(`Redis nodes are not all connected with the script loaded after ${this.connectTimeoutMs} ms; the first decisions may miss the timeout`);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.warmUp.stop();
     if (!this.owned) return;
     // QUIT lets replies in flight arrive; disconnect() then closes what QUIT leaves open: in
     // ioredis 6 the Sentinel failover detector's subscriber connections (and their reconnect
