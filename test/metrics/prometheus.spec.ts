@@ -119,6 +119,22 @@ describe('nestjs-redis-rate-limit/prometheus, scraped over HTTP', () => {
       }
     });
 
+    it('takes its registry from a factory with forRootAsync', async () => {
+      const registry = new Registry();
+      const app = await startMetricsApp({
+        metrics: RateLimitPrometheusModule.forRootAsync({ useFactory: async () => ({ registry }) }),
+        options: { store: 'memory' },
+      });
+      try {
+        expect((await get(`${app.url}/open`, { 'x-client': 'async' })).status).toBe(200);
+        await new Promise((resolve) => setImmediate(resolve));
+        const readings = readingsOf(parseExposition(await registry.metrics()));
+        expect(readings.decisions({ route: 'LimitedController.open', outcome: 'allowed' })).toBe(1);
+      } finally {
+        await app.close();
+      }
+    });
+
     it('refuses to start, naming the metric, when the registry holds one of its names with another shape', async () => {
       const registry = new Registry();
       new Gauge({ name: 'rate_limit_decisions_total', help: 'something else', registers: [registry] });
