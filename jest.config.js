@@ -29,4 +29,6 @@ export default {
   },
   testTimeout: 30000,
   maxWorkers: 2,
+  // A worker that grew past this after a suite is replaced: memory does not pile up across suites.
+  workerIdleMemoryLimit: '1GB',
 };
