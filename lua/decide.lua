@@ -15,8 +15,10 @@ one costs Redis and the client):
     blockFor   ms to block the key after a denial; 0 for none
     shadow     1 if the policy is observed but never vetoes
   cost       units this request takes (c); 0 peeks; or "-<units>:<handle>:<seq>", a give-back of
-             units to the charge that returned that handle, or "+0:<handle>:<seq>", the renewal
-             of that charge (a concurrency slot): both check as a peek and always apply
+             units to the charge that returned that handle, "+0:<handle>:<seq>", the renewal
+             of that charge (a concurrency slot), or "*<units>:0:0", a debt of units (a settle
+             above its reservation; state may then exceed capacity by at most one capacity):
+             all check as a peek and always apply
 
 Returns a flat list of integers, per request: allowed (0/1), then per policy
   allowed (0/1), remaining, resetMs, retryAfterMs (-1: the cost can never pass), handle, seq.

@@ -3,7 +3,8 @@ fixed-window (algorithm 1). State: the string "<windowEndMs>:<used>".
 A window opens at an admitted request when none is open and lasts W; denials and
 peeks never open one. Admits iff used + c <= L.
 Slots: x1 window end (0: none open), x2 units used. Handle: the window end; a give-back
-credits only the window it was charged in, while that window is open.
+credits only the window it was charged in, while that window is open. A debt goes into the
+open window (opening one if none is), up to 2L, forgiven when the window ends.
 ]]
 -- @check
 local v = rpcall('GET', key)
@@ -38,6 +39,10 @@ elseif give > 0 and x1 > 0 and x1 == give_h then
     rcall('DEL', key)
     x1 = 0
   end
+elseif debt > 0 then
+  if x1 == 0 then x1 = now_ms + W end
+  x2 = min(x2 + debt, 2 * L)
+  rcall('SET', key, fmt('%d:%d', x1, x2), 'PX', x1 - now_ms)
 elseif dirty then
   rcall('SET', key, fmt('%d:%d', x1, x2), 'PX', x1 - now_ms)
 end

@@ -2,8 +2,9 @@
 gcra (algorithm 5). State: the theoretical arrival time TAT in microseconds.
 T = ceil(W * 1000 / L) us, tau = B * T; admits iff max(TAT, now) + c * T - now <= tau,
 then TAT = max(TAT, now) + c * T.
-Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + tau]. Handle: the TAT after the charge; a
-give-back credits only while now < that TAT, at most (that TAT - now) us.
+Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + 2 tau] (a debt may take it past now + tau).
+Handle: the TAT after the charge; a give-back credits only while now < that TAT, at most
+(that TAT - now) us. A debt moves the TAT on by its units, up to now + 2 tau.
 ]]
 -- @check
 x1 = ceil(W * 1000 / L)
@@ -13,9 +14,9 @@ local v = rpcall('GET', key)
 x3 = type(v) == 'string' and tonumber(match(v, '^%d+$')) or now_us
 if x3 < now_us then
   x3 = now_us
-elseif x3 > now_us + x2 then
-  -- Written by a clock running ahead: clamped to a full bucket's wait, and saved so.
-  x3, dirty = now_us + x2, true
+elseif x3 > now_us + 2 * x2 then
+  -- Written by a clock running ahead: clamped to the longest wait a debt leaves, and saved so.
+  x3, dirty = now_us + 2 * x2, true
 end
 if c > B then
   ok, retry = false, -1
@@ -30,6 +31,8 @@ if charge then
   handle = x3
 elseif give > 0 and give_h > now_us then
   x3, dirty = max(now_us, x3 - min(give * x1, give_h - now_us)), true
+elseif debt > 0 then
+  x3, dirty = min(x3 + debt * x1, now_us + 2 * x2), true
 end
 if charge or dirty then
   if x3 > now_us then
@@ -38,4 +41,4 @@ if charge or dirty then
     rcall('DEL', key)
   end
 end
-remaining, reset = floor((x2 - (x3 - now_us)) / x1), ceil((x3 - now_us) / 1000)
+remaining, reset = max(0, floor((x2 - (x3 - now_us)) / x1)), ceil((x3 - now_us) / 1000)

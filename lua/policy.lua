@@ -8,13 +8,14 @@ the block, and nothing passes while blocked.
 ]]
 -- @policy
 local key, block_at, spec, c = KEYS[key_at], 0, ARGV[arg_at], tonumber(ARGV[arg_at + 1])
--- A give-back of `give` units to the charge whose handle is (give_h, give_s), or the renewal of
--- that charge (a concurrency slot), checks as a peek.
-local give, give_h, give_s, renew = 0, 0, 0, false
+-- A give-back of `give` units to the charge whose handle is (give_h, give_s), the renewal of
+-- that charge (a concurrency slot), or a debt of `debt` units (a settle above its reservation)
+-- checks as a peek.
+local give, give_h, give_s, renew, debt = 0, 0, 0, false, 0
 if not c then
-  local op, u, h, s = match(ARGV[arg_at + 1], '^([%-+])(%d+):(%d+):(%d+)$')
+  local op, u, h, s = match(ARGV[arg_at + 1], '^([%-+*])(%d+):(%d+):(%d+)$')
   c, give_h, give_s, renew = 0, tonumber(h) or 0, tonumber(s) or 0, op == '+'
-  if op == '-' then give = tonumber(u) end
+  if op == '-' then give = tonumber(u) elseif op == '*' then debt = tonumber(u) end
 end
 local p = P[spec]
 if not p then
@@ -29,7 +30,7 @@ if block_for > 0 then
 end
 -- @check
 local block = false
-if give > 0 or renew then
+if give > 0 or renew or debt > 0 then
   ok, retry = true, 0
 elseif block_at > 0 and c > 0 then
   local v = rpcall('GET', KEYS[block_at])

@@ -5,7 +5,8 @@ the last W ms plus c is at most L.
 Slots: x1 the live entries {time, cost, member, stamped after now, sequence}, oldest first (and
 `foreign` set if the key is not a log this script wrote); x2 their total cost; x3 the highest
 sequence number at now. Handle: the member's time and sequence; a give-back credits only that
-member, while it is in the window, at most its cost.
+member, while it is in the window, at most its cost. A debt is an entry of its own at now, up
+to 2L admitted in the window.
 ]]
 -- @check
 local entries = rpcall('ZRANGE', key, fmt('%d', now_ms - W + 1), '+inf', 'BYSCORE')
@@ -60,16 +61,20 @@ if dirty then
   end
   rcall('PEXPIRE', key, W)
 end
-if charge then
+if debt > 0 and not x1.foreign then
+  debt = min(debt, 2 * L - x2)
+end
+if charge or debt > 0 then
+  local k = charge and c or debt
   if x1.foreign then
     rcall('DEL', key)
   else
     rcall('ZREMRANGEBYSCORE', key, '-inf', fmt('%d', now_ms - W))
   end
-  handle, handle_s = now_ms, x3 + 1
-  rcall('ZADD', key, fmt('%d', now_ms), fmt('%d:%d:%d', now_ms, handle_s, c))
+  rcall('ZADD', key, fmt('%d', now_ms), fmt('%d:%d:%d', now_ms, x3 + 1, k))
   rcall('PEXPIRE', key, W)
-  x2, newest = x2 + c, now_ms
+  if charge then handle, handle_s = now_ms, x3 + 1 end
+  x2, newest = x2 + k, now_ms
 elseif give > 0 then
   for j = 1, #x1 do
     local entry = x1[j]

@@ -3,7 +3,8 @@ sliding-window (algorithm 2). State: the string "<windowIndex>:<current>:<previo
 Windows are aligned to multiples of W; with e = ms elapsed in the current window,
 admits iff previous * (W - e) + (current + c) * W <= L * W.
 Slots: x1 current window index, x2 current count, x3 previous count. Handle: the window index;
-a give-back credits that window's count while it is the current or the previous one.
+a give-back credits that window's count while it is the current or the previous one. A debt
+goes into the current window's count, up to 2L.
 ]]
 -- @check
 x1 = floor(now_ms / W)
@@ -45,6 +46,8 @@ elseif give > 0 then
   elseif give_h == x1 - 1 and x3 > 0 then
     x3, write = max(0, x3 - give), true
   end
+elseif debt > 0 then
+  x2, write = min(x2 + debt, 2 * L), true
 end
 if write then
   rcall('SET', key, fmt('%d:%d:%d', x1, x2, x3), 'PX', 2 * W - e)

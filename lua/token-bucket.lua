@@ -1,9 +1,11 @@
 --[[
 token-bucket (algorithm 4). State: the string "<creditUs>:<lastUs>", the bucket's
-content measured in microseconds of refill (one token = T us, full = tau = B * T).
+content measured in microseconds of refill (one token = T us, full = tau = B * T), down to
+-tau after a debt.
 Refills L tokens per W and starts full; admits exactly what gcra admits.
 Slots: x1 T, x2 tau, x3 credit. Handle: the TAT after the charge (now + tau - credit), as in
-gcra; a give-back credits only while now < that TAT, at most (that TAT - now) us.
+gcra; a give-back credits only while now < that TAT, at most (that TAT - now) us. A debt takes
+its units from the credit, down to -tau.
 ]]
 -- @check
 x1 = ceil(W * 1000 / L)
@@ -11,12 +13,12 @@ x2 = B * x1
 x3 = x2
 local v = rpcall('GET', key)
 local credit, last
-if type(v) == 'string' then credit, last = match(v, '^(%d+):(%d+)$') end
+if type(v) == 'string' then credit, last = match(v, '^(%-?%d+):(%d+)$') end
 if credit then
   last = tonumber(last)
   -- A write from a clock running ahead (last > now) drains what its lead would have
   -- refilled, as gcra's clamped TAT does, and is saved at our time.
-  x3, dirty = min(x2, max(0, tonumber(credit) + now_us - last)), last > now_us
+  x3, dirty = min(x2, max(-x2, tonumber(credit) + now_us - last)), last > now_us
 end
 if c > B then
   ok, retry = false, -1
@@ -31,6 +33,8 @@ if charge then
   handle = now_us + x2 - x3
 elseif give > 0 and give_h > now_us then
   x3, dirty = min(x2, x3 + min(give * x1, give_h - now_us)), true
+elseif debt > 0 then
+  x3, dirty = max(x3 - debt * x1, -x2), true
 end
 if charge or dirty then
   if x3 < x2 then
@@ -39,4 +43,4 @@ if charge or dirty then
     rcall('DEL', key)
   end
 end
-remaining, reset = floor(x3 / x1), ceil((x2 - x3) / 1000)
+remaining, reset = max(0, floor(x3 / x1)), ceil((x2 - x3) / 1000)

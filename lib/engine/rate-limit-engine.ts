@@ -125,8 +125,8 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
   decideKey(tracker: string, policy: CompiledPolicy, cost: number): Promise<RateLimitVerdict> {
     const started = performance.now();
     if (!this.options.enabled) return Promise.resolve({ allowed: true, policies: [policy], decisions: [] });
-    if (typeof policy.limit === 'function') {
-      throw new TypeError(`RateLimiterService: policy "${policy.name}" needs a numeric limit (it has no request to compute one from)`);
+    if (typeof policy.limit === 'function' || policy.windowOf) {
+      throw new TypeError(`RateLimiterService: policy "${policy.name}" needs a numeric limit and window (it has no request to compute them from)`);
     }
     return this.execute([policy], [this.values.call(policy, tracker, policy.limit, cost)], [tracker], started);
   }

@@ -10,6 +10,8 @@ export interface RateLimitVerdict {
   readonly policies: readonly CompiledPolicy[];
   /** One per policy, in order; empty when the store failed and the request was let through. */
   readonly decisions: readonly RateLimitDecision[];
+  /** The store calls the decisions were made for (their resolved windows), when there are decisions. */
+  readonly calls?: readonly StoreCall[];
   /** Set when the store failed under `failMode: 'closed'`: ms until it is tried again. */
   readonly unavailableRetryMs?: number;
   /** Set on an admitted request that charged a policy with work after the response (`refund`, a slot). */
@@ -23,7 +25,7 @@ export function toVerdict(policies: readonly CompiledPolicy[], calls: readonly S
     const { allowed, remaining, resetMs, retryAfterMs } = store.results[i];
     decisions[i] = { allowed, policy: policies[i].name, limit: calls[i].limit, remaining, resetMs, retryAfterMs };
   }
-  return { allowed: store.allowed, policies, decisions };
+  return { allowed: store.allowed, policies, decisions, calls };
 }
 
 /**

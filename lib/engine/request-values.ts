@@ -1,5 +1,6 @@
 import { HttpException, type ExecutionContext } from '@nestjs/common';
-import type { SkipIf, Tracker } from '../interfaces/rate-limit-policy.interface.js';
+import type { Duration, SkipIf, Tracker } from '../interfaces/rate-limit-policy.interface.js';
+import { parseDuration } from '../policy/parse-duration.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { checkLimitRange } from '../policy/limit-range.js';
 import { blockKey, stateKey } from '../keys/policy-key.js';
@@ -15,7 +16,7 @@ export interface RequestValues {
   trackers: string[];
 }
 
-type Field = 'module skipIf' | 'skipIf' | 'tracker' | 'limit' | 'cost';
+type Field = 'module skipIf' | 'skipIf' | 'tracker' | 'limit' | 'window' | 'cost';
 
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === 'function';
 
@@ -73,12 +74,15 @@ export class RequestValueResolver {
         field = 'limit';
         let limit = typeof policy.limit === 'function' ? policy.limit(context) : policy.limit;
         if (isPromise(limit)) limit = await limit;
+        field = 'window';
+        let window: unknown = policy.windowOf ? policy.windowOf(context) : policy.windowMs;
+        if (isPromise(window)) window = await window;
         field = 'cost';
         let cost = typeof policy.cost === 'function' ? policy.cost(context) : policy.cost;
         if (isPromise(cost)) cost = await cost;
         applied.push(policy);
         trackers.push(tracker);
-        calls.push(this.call(policy, tracker, limit, cost));
+        calls.push(this.call(policy, tracker, limit, cost, window));
       }
     } catch (error) {
       if (error instanceof UserFunctionError || error instanceof HttpException) throw error;
@@ -87,23 +91,25 @@ export class RequestValueResolver {
     return { policies: applied.length === policies.length ? policies : applied, calls, trackers };
   }
 
-  /** The store call of one policy for a known tracker value and limit and cost (validated here). */
-  call(policy: CompiledPolicy, tracker: string, limit: unknown, cost: unknown): StoreCall {
+  /** The store call of one policy for a known tracker value, limit, cost and window (validated here). */
+  call(policy: CompiledPolicy, tracker: string, limit: unknown, cost: unknown, window: unknown = policy.windowMs): StoreCall {
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw invalid(policy, 'limit', limit, 'an integer >= 1');
     if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 0) throw invalid(policy, 'cost', cost, 'an integer >= 0');
+    const windowMs = policy.windowOf ? parseDuration(window as Duration) : policy.windowMs;
+    if (windowMs === undefined) throw invalid(policy, 'window', window, "a whole number of ms >= 1 or a duration such as '15m'");
     const burst = policy.burst ?? limit;
-    // A static limit was range-checked at start-up; only a computed one needs it here.
-    if (typeof policy.limit === 'function') {
-      const range = checkLimitRange(policy.spec, limit, policy.windowMs, burst);
-      if (range) throw new UserFunctionError(policy, `limit ${limit} ${range}`);
+    // A static limit and window were range-checked at start-up; only computed ones need it here.
+    if (typeof policy.limit === 'function' || policy.windowOf) {
+      const range = checkLimitRange(policy.spec, limit, windowMs, burst);
+      if (range) throw new UserFunctionError(policy, `limit ${limit} with window ${windowMs} ms: ${range}`);
     }
-    const key = stateKey(this.keyPrefix, trackerTag(tracker), policy.id);
+    const key = stateKey(this.keyPrefix, trackerTag(tracker), policy.idOf ? policy.idOf(windowMs) : policy.id);
     return {
       key,
       blockKey: policy.blockForMs > 0 ? blockKey(key) : undefined,
       algorithm: policy.spec.code,
       limit,
-      windowMs: policy.windowMs,
+      windowMs,
       burst,
       cost,
       blockForMs: policy.blockForMs,

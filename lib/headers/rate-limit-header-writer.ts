@@ -51,7 +51,8 @@ export class RateLimitHeaderWriter {
       const policy: string[] = [];
       const state: string[] = [];
       decisions.forEach((d, i) => {
-        const { windowMs, spec } = verdict.policies[i];
+        const { spec } = verdict.policies[i];
+        const windowMs = verdict.calls![i].windowMs;
         // No `w` for sub-second windows, nor for concurrency (a number in flight, not a rate).
         policy.push(`"${d.policy}";q=${d.limit}${windowMs >= 1000 && spec.kind !== 'slots' ? `;w=${Math.floor(windowMs / 1000)}` : ''}`);
         const t = !d.allowed && d.retryAfterMs !== null ? retryAfterSeconds(d.retryAfterMs) : seconds(d.resetMs);

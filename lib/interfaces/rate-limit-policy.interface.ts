@@ -25,7 +25,11 @@ export interface RateLimitPolicy {
   algorithm?: RateLimitAlgorithm;
   /** Units per window: an integer >= 1, or a function of the request (tiers). */
   limit?: ContextValue<number>;
-  window?: Duration;
+  /**
+   * A duration, or a function of the request (tiers with their own windows): the resolved
+   * window is part of the budget's identity, so a client whose window changes starts afresh.
+   */
+  window?: ContextValue<Duration>;
   /** Units this request takes, an integer >= 0 (default 1); 0 only reads the budget. */
   cost?: ContextValue<number>;
   /** Capacity of `token-bucket` and `gcra`; defaults to `limit`. */

@@ -1,7 +1,7 @@
-import type { EnforcementMode, FailMode, RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
+import type { Duration, EnforcementMode, FailMode, RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
 import { configError, describeValue } from '../errors/rate-limit-config.error.js';
 import { policyId } from '../keys/policy-key.js';
-import { ALGORITHM_TABLE, algorithmNamed } from '../algorithms/algorithm-table.js';
+import { ALGORITHM_TABLE, algorithmNamed, type AlgorithmSpec } from '../algorithms/algorithm-table.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { parseDuration } from './parse-duration.js';
 import { checkLimitRange } from './limit-range.js';
@@ -45,9 +45,10 @@ export function compilePolicy(
   if (!spec) {
     throw fail('algorithm', `must be one of ${ALGORITHM_TABLE.map((a) => `'${a.name}'`).join(', ')}`, policy.algorithm);
   }
-  const windowMs = parseDuration(policy.window);
+  const windowOf = typeof policy.window === 'function' ? policy.window : undefined;
+  const windowMs = windowOf ? 0 : parseDuration(policy.window as Duration | undefined);
   if (windowMs === undefined) {
-    throw fail('window', "must be a whole number of ms >= 1 or a string such as '500ms', '30s', '15m', '1h', '1d'", policy.window);
+    throw fail('window', "must be a whole number of ms >= 1, a string such as '500ms', '30s', '15m', '1h', '1d', or a function of the request", policy.window);
   }
   const { limit, cost, burst } = policy;
   if (typeof limit !== 'function' && !(Number.isInteger(limit) && (limit as number) >= 1)) {
@@ -63,7 +64,7 @@ export function compilePolicy(
     }
     if (!(Number.isInteger(burst) && burst >= 1)) throw fail('burst', 'must be an integer >= 1', burst);
   }
-  if (typeof limit === 'number') {
+  if (typeof limit === 'number' && !windowOf) {
     const problem = checkLimitRange(spec, limit, windowMs, burst ?? limit);
     if (problem) throw fail('limit', problem, limit);
   }
@@ -87,11 +88,14 @@ export function compilePolicy(
     if (cost !== undefined && cost !== 1) throw fail('cost', "must be 1 on 'concurrency' (one slot per request)", cost);
   }
 
+  const budget = policy.bucket === undefined ? scope : `bucket:${policy.bucket}`;
   return {
     name,
     algorithm: spec.name,
     spec,
     windowMs,
+    windowOf,
+    idOf: windowOf ? windowIds(spec, budget, name) : undefined,
     limit: limit as CompiledPolicy['limit'],
     cost: cost ?? 1,
     burst,
@@ -103,12 +107,26 @@ export function compilePolicy(
     bucket: policy.bucket,
     refund,
     afterWork: refund !== undefined || spec.kind === 'slots',
-    id: policyId(spec, policy.bucket === undefined ? scope : `bucket:${policy.bucket}`, name),
+    id: policyId(spec, budget, name),
     where,
   };
 }
 
-/** What must agree wherever one `bucket` is used. */
+/** Ids by resolved window (a client's tier rarely changes: a few entries per policy). */
+function windowIds(spec: AlgorithmSpec, budget: string, name: string): (windowMs: number) => string {
+  const ids = new Map<number, string>();
+  return (windowMs) => {
+    let id = ids.get(windowMs);
+    if (id === undefined) {
+      if (ids.size >= 64) ids.clear();
+      id = policyId(spec, `${budget}\nwindow:${windowMs}`, name);
+      ids.set(windowMs, id);
+    }
+    return id;
+  };
+}
+
+/** What must agree wherever one `bucket` is used (functions: the same one). */
 export const bucketShape = (p: CompiledPolicy) =>
-  `algorithm '${p.algorithm}', limit ${typeof p.limit === 'function' ? '(function)' : p.limit}, window ${p.windowMs} ms` +
+  `algorithm '${p.algorithm}', limit ${typeof p.limit === 'function' ? '(function)' : p.limit}, window ${p.windowOf ? '(function)' : `${p.windowMs} ms`}` +
   (p.burst === undefined ? '' : `, burst ${p.burst}`);

@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { AlgorithmSpec, RateLimitAlgorithm } from '../algorithms/algorithm-table.js';
 import type { ContextValue, FailMode, RateLimitPolicy, RefundMode } from '../interfaces/rate-limit-policy.interface.js';
 
@@ -6,7 +7,11 @@ export interface CompiledPolicy {
   readonly name: string;
   readonly algorithm: RateLimitAlgorithm;
   readonly spec: AlgorithmSpec;
+  /** The window in ms; 0 when `window` is a function of the request (`windowOf`). */
   readonly windowMs: number;
+  readonly windowOf: ((context: ExecutionContext) => unknown) | undefined;
+  /** The `id` part of this policy's keys under a window resolved by `windowOf`. */
+  readonly idOf: ((windowMs: number) => string) | undefined;
   readonly limit: ContextValue<number>;
   readonly cost: ContextValue<number>;
   /** `undefined`: the resolved limit. */

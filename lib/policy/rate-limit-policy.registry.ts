@@ -88,10 +88,10 @@ export class RateLimitPolicyRegistry {
     const first = this.buckets.get(key);
     if (!first) {
       this.buckets.set(key, policy);
-    } else if (bucketShape(first) !== bucketShape(policy)) {
+    } else if (bucketShape(first) !== bucketShape(policy) || (typeof policy.limit === 'function' && first.limit !== policy.limit) || first.windowOf !== policy.windowOf) {
       throw configError(
         policy.where,
-        `policy "${policy.name}": bucket "${policy.bucket}" is used with ${bucketShape(policy)} here but with ${bucketShape(first)} in ${first.where}; one bucket must have one shape`,
+        `policy "${policy.name}": bucket "${policy.bucket}" is used with ${bucketShape(policy)} here but with ${bucketShape(first)} in ${first.where}; one bucket must have one shape (a limit or window function: the same function everywhere)`,
       );
     }
     return policy;

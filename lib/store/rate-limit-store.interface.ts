@@ -18,6 +18,11 @@ export interface StoreCall {
   giveBack?: GiveBack;
   /** Present on a renewal: the concurrency slot of this handle lives another window from now. */
   renew?: ChargeHandle;
+  /**
+   * Present on a debt (a settle above its reservation): units charged whatever the budget has
+   * left, the state exceeding capacity by at most one capacity.
+   */
+  debt?: number;
 }
 
 /**

@@ -110,7 +110,7 @@ interface Step {
   tier: 0 | 1;
   /**
    * Per policy: a cost, or (negative) a give-back: -1 to -3 units, -4 the whole charge; -5
-   * renews a charge (a concurrency slot; a no-op elsewhere).
+   * renews a charge (a concurrency slot; a no-op elsewhere); -6 a debt of 1 to 8 units.
    */
   costs: number[];
   /** Which earlier charge of the client a give-back returns (modulo those not yet given back). */
@@ -178,6 +178,7 @@ function stepsArb(policies: Policy[]): fc.Arbitrary<Step[]> {
       { arbitrary: fc.constant(capacity + 1), weight: 1 },
       { arbitrary: fc.integer({ min: -4, max: -1 }), weight: 2 },
       { arbitrary: fc.constant(-5), weight: 1 },
+      { arbitrary: fc.constant(-6), weight: 2 },
     );
   };
   const step = fc.record({
@@ -240,6 +241,10 @@ function callsOf(policies: Policy[], s: Step, charges: Charges): StoreCall[] {
     }
     const open = charges.get(`${s.client}:${i}`) ?? [];
     const none = { handle: { value: 1, seq: 0 }, cost: 1 };
+    if (cost === -6) {
+      calls.push({ ...made, debt: 1 + s.pick });
+      return;
+    }
     if (cost === -5) {
       calls.push({ ...made, renew: (open[s.pick % Math.max(1, open.length)] ?? none).handle });
       return;

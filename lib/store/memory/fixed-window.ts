@@ -49,6 +49,10 @@ export const fixedWindow: Algorithm<FixedWindowVerdict> = {
         table.delete(call.key);
         end = 0;
       }
+    } else if (call.debt) {
+      if (end === 0) end = now + call.windowMs;
+      used = Math.min(used + call.debt, 2 * call.limit);
+      table.set(call.key, now, end - now, end, used);
     } else if (v.dirty) {
       table.set(call.key, now, end - now, end, used);
     }

@@ -5,9 +5,9 @@ interface GcraVerdict extends Verdict {
   interval: number;
   /** tau = B·T in µs. */
   capacity: number;
-  /** Theoretical arrival time in µs, clamped to [now, now + tau]. */
+  /** Theoretical arrival time in µs, clamped to [now, now + 2 tau]. */
   tat: number;
-  /** The stored TAT was beyond now + tau (a clock running ahead): save the clamped one. */
+  /** The stored TAT was beyond now + 2 tau (a clock running ahead): save the clamped one. */
   dirty: boolean;
 }
 
@@ -18,7 +18,8 @@ export const gcra: Algorithm<GcraVerdict> = {
     const tau = call.burst * T;
     const slot = table.find(call.key, nowMs);
     const stored = Math.max(slot >= 0 ? table.value(slot, 0) : now, now);
-    const tat = Math.min(stored, now + tau);
+    // A debt may take the TAT up to now + 2 tau; beyond is a clock running ahead.
+    const tat = Math.min(stored, now + 2 * tau);
     const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, tat, dirty: stored > tat };
     if (call.cost > call.burst) return v;
     v.ok = tat + call.cost * T - now <= tau;
@@ -36,6 +37,9 @@ export const gcra: Algorithm<GcraVerdict> = {
     } else if (back && back.handle.value > now) {
       tat = Math.max(now, tat - Math.min(back.units * T, back.handle.value - now));
       write = true;
+    } else if (call.debt) {
+      tat = Math.min(tat + call.debt * T, now + 2 * tau);
+      write = true;
     }
     if (write) {
       if (tat > now) {
@@ -44,6 +48,6 @@ export const gcra: Algorithm<GcraVerdict> = {
         table.delete(call.key);
       }
     }
-    return [Math.floor((tau - (tat - now)) / T), Math.ceil((tat - now) / 1000), charge ? tat : 0, 0];
+    return [Math.max(0, Math.floor((tau - (tat - now)) / T)), Math.ceil((tat - now) / 1000), charge ? tat : 0, 0];
   },
 };

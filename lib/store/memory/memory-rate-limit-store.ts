@@ -76,8 +76,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
     for (const call of calls) {
       const v = ALGORITHMS[call.algorithm].check(call, table, now, nowMs);
       const blockKey = blockKeyOf(call);
-      if (call.giveBack || call.renew) {
-        // A give-back returns what an earlier charge took, a renewal extends it: they always apply.
+      if (call.giveBack || call.renew || call.debt) {
+        // A give-back returns what an earlier charge took, a renewal extends it, a debt adds to
+        // it: they always apply.
         v.ok = true;
         v.retry = 0;
       } else if (blockKey !== undefined && call.cost > 0) {

@@ -76,15 +76,20 @@ export const slidingLog: Algorithm<SlidingLogVerdict> = {
     let handle = 0;
     let handleSeq = 0;
     const back = call.giveBack;
-    if (charge) {
-      handle = now;
-      handleSeq = seq + 1;
+    // A debt is an entry of its own, up to 2L admitted in the window.
+    const debt = call.debt ? Math.min(call.debt, 2 * L - used) : 0;
+    if (charge || debt > 0) {
+      const units = charge ? cost : debt;
+      if (charge) {
+        handle = now;
+        handleSeq = seq + 1;
+      }
       const written = table.set(key, now, W);
       // ZREMRANGEBYSCORE of the entries before `first`, then ZADD: every live entry is at or
       // before now here, so the new one goes last. A new array each time: slice and concat
       // allocate exactly what they hold, where push leaves spare capacity in every key's log.
-      table.setLog(written, table.log(written).slice(v.first).concat([now, handleSeq, cost]));
-      used += cost;
+      table.setLog(written, table.log(written).slice(v.first).concat([now, seq + 1, units]));
+      used += units;
       newest = now;
     } else if (back) {
       for (let i = v.first; i < log.length; i += ENTRY) {

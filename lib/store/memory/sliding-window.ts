@@ -62,6 +62,9 @@ export const slidingWindow: Algorithm<SlidingWindowVerdict> = {
         prev = Math.max(0, prev - back.units);
         write = true;
       }
+    } else if (call.debt) {
+      cur = Math.min(cur + call.debt, 2 * call.limit);
+      write = true;
     }
     if (write) table.set(call.key, now, 2 * W - e, index, cur, prev);
     const remaining = Math.max(0, Math.floor((call.limit * W - prev * (W - e)) / W) - cur);

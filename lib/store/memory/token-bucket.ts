@@ -22,7 +22,8 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
     if (slot >= 0) {
       // A clock running ahead drains what its lead would have refilled, as gcra's clamped TAT does.
       const last = table.value(slot, 1);
-      credit = Math.min(tau, Math.max(0, table.value(slot, 0) + now - last));
+      // Down to -tau after a debt.
+      credit = Math.min(tau, Math.max(-tau, table.value(slot, 0) + now - last));
       dirty = last > now;
     }
     const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, credit, dirty };
@@ -42,6 +43,9 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
     } else if (back && back.handle.value > now) {
       credit = Math.min(tau, credit + Math.min(back.units * T, back.handle.value - now));
       write = true;
+    } else if (call.debt) {
+      credit = Math.max(credit - call.debt * T, -tau);
+      write = true;
     }
     if (write) {
       if (credit < tau) {
@@ -50,6 +54,6 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
         table.delete(call.key);
       }
     }
-    return [Math.floor(credit / T), Math.ceil((tau - credit) / 1000), charge ? now + tau - credit : 0, 0];
+    return [Math.max(0, Math.floor(credit / T)), Math.ceil((tau - credit) / 1000), charge ? now + tau - credit : 0, 0];
   },
 };

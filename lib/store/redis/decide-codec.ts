@@ -5,7 +5,8 @@ import type { PolicyResult, StoreCall, StoreVerdict } from '../rate-limit-store.
  * ARGV, and the flat integer reply back to named verdicts.
  *
  * Per request: ARGV `n`, then n pairs ("algorithm:limit:window:burst:blockFor:shadow", cost),
- * the cost of a give-back being "-<units>:<handle>:<seq>", of a renewal "+0:<handle>:<seq>"; KEYS the state key of each call,
+ * the cost of a give-back being "-<units>:<handle>:<seq>", of a renewal "+0:<handle>:<seq>", of a
+ * debt "*<units>:0:0"; KEYS the state key of each call,
  * followed by its block key when it has one.
  * Reply per request: allowed, then per call allowed, remaining, resetMs, retryAfterMs (-1: never),
  * the charge's handle and seq (0, 0: not charged).
@@ -19,9 +20,10 @@ export function encodeRequest(calls: readonly StoreCall[], keys: string[], args:
   }
 }
 
-function costArg({ cost, giveBack, renew }: StoreCall): string | number {
+function costArg({ cost, giveBack, renew, debt }: StoreCall): string | number {
   if (giveBack) return `-${giveBack.units}:${giveBack.handle.value}:${giveBack.handle.seq}`;
   if (renew) return `+0:${renew.value}:${renew.seq}`;
+  if (debt) return `*${debt}:0:0`;
   return cost;
 }
 
