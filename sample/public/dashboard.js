@@ -34,7 +34,7 @@ const SCENARIOS = {
   },
   llm: {
     label: 'LLM · token bucket, 2000 tokens per minute, cost = tokens',
-    help: 'POST /llm/completions — each request costs the tokens it asks for.',
+    help: 'POST /llm/completions — each request reserves the tokens it asks for, then is charged the usage the model reports (settle).',
     keyed: true,
     tokens: true,
     request: ({ tokens }) => ({ method: 'POST', path: '/llm/completions', body: { prompt: 'Hello', maxTokens: tokens } }),

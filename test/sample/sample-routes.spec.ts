@@ -69,13 +69,17 @@ describe('concurrency', () => {
 });
 
 describe('weighted cost', () => {
-  it('charges each completion its tokens out of 2000 a minute', async () => {
+  it('reserves the tokens a completion asks for, then charges the usage the model reports (settle)', async () => {
     const apiKey = freshKey('demo');
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await request(`${instances.urls[i % 2]}/llm/completions`, completion(apiKey, 800)));
-    expect(results.map((r) => r.status)).toEqual([200, 200, 429]);
-    expect(results[1].headers['x-ratelimit-remaining']).toBe('400');
-    expect(results[0].body).toMatchObject({ instance: 'instance-1', tokens: 800 });
+    // Without settle the third would be denied (3 x 800 > 2000); each keeps only its 17 tokens.
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(results[0].body).toMatchObject({ instance: 'instance-1', usage: { totalTokens: 17 } });
+    // Headers show the budget with this request's reservation taken; the bucket refills meanwhile.
+    const remaining = results.map((r) => Number(r.headers['x-ratelimit-remaining']));
+    expect(remaining[0]).toBe(1200);
+    expect(remaining[2]).toBeGreaterThanOrEqual(2000 - 2 * 17 - 800);
   });
 
   it('denies a completion larger than the whole budget with no retry time', async () => {
