@@ -32,6 +32,20 @@ class GreetingResolver {
     return 'welcome';
   }
 
+  /** One at a time per client: the slot is released when the field resolves. */
+  @Query('report')
+  @RateLimit({ name: 'report', algorithm: 'concurrency', limit: 1, window: '1h' })
+  report() {
+    return 'report';
+  }
+
+  /** Reserves 5, settles to 1. */
+  @Query('answer')
+  @RateLimit({ name: 'answer', limit: 10, window: '1h', cost: 5, settle: () => 1 })
+  answer() {
+    return 'answer';
+  }
+
   @Query('broken')
   @RateLimit({ name: 'broken', limit: 5, window: '1h', cost: () => NaN })
   broken() {
@@ -52,7 +66,7 @@ beforeAll(async () => {
   app = await startApp('express', {
     imports: [
       RateLimitModule.forRoot({ redis: redis.url, timeout: 5_000, tracker: (ctx) => ctx.getArgByIndex<{ req: { headers: Record<string, string> } }>(2).req.headers['x-client'] }),
-      GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs: 'type Query { hello: String, rare: String, open: String, broken: String, signIn(good: Boolean): String }' }),
+      GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs: 'type Query { hello: String, rare: String, open: String, broken: String, signIn(good: Boolean): String, report: String, answer: String }' }),
     ],
     providers: [GreetingResolver],
   });
@@ -107,6 +121,14 @@ describe('a GraphQL resolver (Apollo on Express)', () => {
     for (let i = 0; i < 4; i++) expect((await query('kay', 'signIn(good: true)')).body).toEqual({ data: { signIn: 'welcome' } });
     for (let i = 0; i < 2; i++) expect((await query('kay', 'signIn(good: false)')).body.errors?.[0].message).toBe('wrong password');
     expect((await query('kay', 'signIn(good: true)')).body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
+  });
+
+  it('a concurrency slot is released, and a settle applied, when the field resolves', async () => {
+    for (let i = 0; i < 3; i++) expect((await query('zoe', 'report')).body).toEqual({ data: { report: 'report' } });
+    const answers = [];
+    for (let i = 0; i < 7; i++) answers.push((await query('zoe', 'answer')).body.data?.answer ?? null);
+    // Each keeps 1 of its 5: the 7th finds 6 used, and 6 + 5 > 10.
+    expect(answers).toEqual(['answer', 'answer', 'answer', 'answer', 'answer', 'answer', null]);
   });
 
   it("a cost function that returns NaN is a GraphQLError with code INTERNAL_SERVER_ERROR, never an admission", async () => {
