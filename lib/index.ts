@@ -3,7 +3,7 @@ export type { RateLimitModuleExtras } from './rate-limit.module-definition.js';
 export { RateLimit } from './decorators/rate-limit.decorator.js';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator.js';
 export { RateLimitGuard } from './guards/rate-limit.guard.js';
-export { RateLimiterService, type RateLimitSlot } from './services/rate-limiter.service.js';
+export { RateLimiterService, type RateLimitReservation, type RateLimitSlot } from './services/rate-limiter.service.js';
 export { RateLimitInterceptor } from './interceptors/rate-limit.interceptor.js';
 export { RateLimitException, type RateLimitExceptionBody } from './errors/rate-limit.exception.js';
 export { RateLimitUnavailableException } from './errors/rate-limit-unavailable.exception.js';
@@ -31,6 +31,8 @@ export type {
   Tracker,
   TrackerValue,
   RefundMode,
+  Settle,
+  SettleOutcome,
 } from './interfaces/rate-limit-policy.interface.js';
 export type { RateLimitDecision, RateLimitEvent, RateLimitOutcome } from './interfaces/rate-limit-decision.interface.js';
 export { RATE_LIMIT_METRICS, RATE_LIMIT_STORE_DURATION_BUCKETS } from './metrics/rate-limit-metrics.js';

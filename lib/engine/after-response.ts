@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { giveBackOf } from '../store/give-back.js';
 import type { ChargeHandle, RateLimitStore, StoreCall } from '../store/rate-limit-store.interface.js';
@@ -25,11 +26,12 @@ const RELEASE_FIRST_RETRY_MS = 50;
 
 /**
  * The after-work of admitted requests, sent to the store that took each charge (Redis, or the
- * local fallback): refunds give the charge back into what it put there; concurrency slots are
+ * local fallback): settles replace a reservation by the actual cost; refunds give the charge
+ * back into what it put there; concurrency slots are
  * released whatever the outcome, and renewed every W/2 while the request runs (a stream), so
  * that only a crashed instance's slots wait for their expiry.
  *
- * A refund that fails is dropped and logged, never replayed (replaying could return a charge
+ * A settle or a refund that fails is dropped and logged, never replayed (replaying could return a charge
  * twice). A release that fails is retried while the slot lives: until then it blocks a client.
  */
 export class AfterResponse {
@@ -43,8 +45,11 @@ export class AfterResponse {
     private readonly failures: FailureLog,
   ) {}
 
-  /** The after-work of a request's charges (one per policy, `undefined` where none). */
-  begin(policies: readonly CompiledPolicy[], charges: readonly (PolicyCharge | undefined)[]): AfterWork {
+  /**
+   * The after-work of a request's charges (one per policy, `undefined` where none); `context`
+   * is what `settle` functions get (none for `RateLimiterService`, which settles by hand).
+   */
+  begin(policies: readonly CompiledPolicy[], charges: readonly (PolicyCharge | undefined)[], context: ExecutionContext | undefined): AfterWork {
     const slots: PolicyCharge[] = [];
     let windowMs = Infinity;
     policies.forEach((policy, i) => {
@@ -61,10 +66,49 @@ export class AfterResponse {
       held = { slots, expiresAt: performance.now() + windowMs, renewal };
       this.held.add(held);
     }
-    return new AfterWork(async (outcome) => {
+    const settles = context !== undefined && policies.some((policy, i) => policy.settle && charges[i]);
+    return new AfterWork(settles ? (outcome) => this.settle(policies, charges, outcome, context) : undefined, async (outcome) => {
       this.refund(policies, charges, outcome);
       if (held) await this.release(held, true);
     });
+  }
+
+  /**
+   * Replaces a reservation by the actual cost: a give-back into what the charge put there when
+   * lower, a debt when higher. Never rejects: a failure is logged, and the reservation stands.
+   */
+  async settleTo(charge: PolicyCharge, actual: number): Promise<void> {
+    const diff = actual - charge.call.cost;
+    if (diff === 0) return;
+    const call = diff < 0 ? giveBackOf(charge.call, -diff, charge.handle) : { ...charge.call, cost: 0, debt: diff };
+    await this.send(charge.store, [call]).catch((error: unknown) => this.failures.failed(`rate limit settle dropped: ${message(error)}`));
+  }
+
+  /** Runs each settling policy's `settle`; a function that throws or returns no cost leaves its reservation. */
+  private async settle(
+    policies: readonly CompiledPolicy[],
+    charges: readonly (PolicyCharge | undefined)[],
+    { value, error, aborted }: RequestOutcome,
+    context: ExecutionContext,
+  ): Promise<void> {
+    await Promise.all(
+      policies.map(async (policy, i) => {
+        const charge = charges[i];
+        if (!policy.settle || !charge) return;
+        let actual: unknown;
+        try {
+          actual = await policy.settle({ value, error, aborted }, context);
+        } catch (thrown) {
+          this.failures.failed(`policy "${policy.name}" on ${policy.where}: settle threw, the reservation stands: ${message(thrown)}`);
+          return;
+        }
+        if (typeof actual !== 'number' || !Number.isInteger(actual) || actual < 0) {
+          this.failures.failed(`policy "${policy.name}" on ${policy.where}: settle returned ${String(actual)}, not an integer >= 0; the reservation stands`);
+          return;
+        }
+        await this.settleTo(charge, actual);
+      }),
+    );
   }
 
   /** Releases every slot still held (at shutdown), one attempt each. */

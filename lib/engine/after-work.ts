@@ -10,18 +10,31 @@ export interface RequestOutcome {
   readonly aborted: boolean;
 }
 
+type Work = (outcome: RequestOutcome) => Promise<void>;
 type Emitter = { once(event: string, listener: () => void): unknown; statusCode?: number; writableFinished?: boolean };
 
 /**
- * The work a request leaves for after its response (refunds, slot releases), run exactly once: from the HTTP
- * response's `finish`/`close` when the guard hooked it, else from `RateLimitInterceptor`.
+ * The work a request leaves for after its response, each part run exactly once: `settle`
+ * (as soon as the handler's value is known, or with the rest), then refunds and slot releases
+ * when the request is over. Over HTTP the response's `finish`/`close` ends it when the guard
+ * hooked it; elsewhere `RateLimitInterceptor` does.
  */
 export class AfterWork {
-  /** The HTTP response is hooked: it runs the work, and the interceptor leaves it alone. */
+  /** The HTTP response is hooked: it ends the work, and the interceptor only settles. */
   hooked = false;
+  private captured: { value?: unknown; error?: unknown } = {};
+  private settled = false;
   private done = false;
 
-  constructor(private readonly work: (outcome: RequestOutcome) => Promise<void>) {}
+  constructor(
+    private readonly settleWork: Work | undefined,
+    private readonly finishWork: Work,
+  ) {}
+
+  /** Whether a policy of the request settles its cost after the handler. */
+  get settles(): boolean {
+    return this.settleWork !== undefined;
+  }
 
   /**
    * Runs the work when the raw response (Express's `res`, Fastify's `reply.raw`) has been sent,
@@ -35,11 +48,24 @@ export class AfterWork {
     raw.once('close', () => void this.finish({ status: raw.statusCode, aborted: raw.writableFinished !== true }));
   }
 
-  /** Runs the work, the first time only; resolves when its store calls have been answered. */
-  finish(outcome: RequestOutcome): Promise<void> {
-    if (this.done) return Promise.resolve();
+  /** Keeps the handler's value or error for a settle that runs later (a stream, at its close). */
+  capture(result: { value?: unknown; error?: unknown }): void {
+    this.captured = result;
+  }
+
+  /** Settles now, the first time only. */
+  settle(outcome: RequestOutcome): Promise<void> {
+    if (this.settled || !this.settleWork) return Promise.resolve();
+    this.settled = true;
+    return this.settleWork(outcome);
+  }
+
+  /** Ends the request's work (settling first if it has not), the first time only; resolves when the store has answered. */
+  async finish(outcome: RequestOutcome): Promise<void> {
+    if (this.done) return;
     this.done = true;
-    return this.work(outcome);
+    const full = { ...this.captured, ...outcome };
+    await Promise.all([this.settle(full), this.finishWork(full)]);
   }
 }
 

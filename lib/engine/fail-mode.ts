@@ -36,13 +36,14 @@ export class FailModes {
     calls: readonly StoreCall[],
     error: unknown,
     mode: FailMode,
+    keepCharge: boolean,
   ): Promise<{ verdict: RateLimitVerdict; charges?: Array<PolicyCharge | undefined> }> {
     const reason = error instanceof StoreUnavailableError ? ` (${error.message})` : `: ${error instanceof Error ? error.message : String(error)}`;
     this.failures.failed(`rate limit decision failed, failing ${mode}: store unavailable${reason}`);
     if (mode === 'local') {
       const local = (this.local ??= new MemoryRateLimitStore());
       const decided = await local.decide(calls);
-      return { verdict: toVerdict(policies, calls, decided), charges: chargesOf(policies, calls, decided, local) };
+      return { verdict: toVerdict(policies, calls, decided), charges: chargesOf(policies, calls, decided, local, keepCharge) };
     }
     if (mode === 'closed') return { verdict: { allowed: false, policies, decisions: [], unavailableRetryMs: this.breaker.retryAfterMs() } };
     return { verdict: { allowed: true, policies, decisions: [] } };

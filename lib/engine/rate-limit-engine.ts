@@ -112,7 +112,7 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
     try {
       const request = await this.values.resolve(context, policies, tracker, this.options.skipIf);
       if (request.calls.length === 0) return { allowed: true, policies: request.policies, decisions: [] };
-      return await this.execute(request.policies, request.calls, request.trackers, started);
+      return await this.execute(request.policies, request.calls, request.trackers, started, context);
     } catch (error) {
       if (!(error instanceof UserFunctionError)) throw error;
       this.userFunctionFailures.failed(`rate limit decision refused with an internal error: ${error.message}`);
@@ -121,14 +121,23 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
     }
   }
 
-  /** Decides one policy for a raw tracker value (`RateLimiterService`). */
-  decideKey(tracker: string, policy: CompiledPolicy, cost: number): Promise<RateLimitVerdict> {
+  /**
+   * Decides one policy for a raw tracker value (`RateLimiterService`); with `keepCharge` the
+   * verdict keeps what it charged (a reservation, settled by hand) even if the policy has no
+   * work after the response.
+   */
+  decideKey(tracker: string, policy: CompiledPolicy, cost: number, keepCharge = false): Promise<RateLimitVerdict> {
     const started = performance.now();
     if (!this.options.enabled) return Promise.resolve({ allowed: true, policies: [policy], decisions: [] });
     if (typeof policy.limit === 'function' || policy.windowOf) {
       throw new TypeError(`RateLimiterService: policy "${policy.name}" needs a numeric limit and window (it has no request to compute them from)`);
     }
-    return this.execute([policy], [this.values.call(policy, tracker, policy.limit, cost)], [tracker], started);
+    return this.execute([policy], [this.values.call(policy, tracker, policy.limit, cost)], [tracker], started, undefined, keepCharge);
+  }
+
+  /** Replaces a reservation kept by `decideKey` by the actual cost (`RateLimiterService`). */
+  settleCharge(charge: PolicyCharge, actual: number): Promise<void> {
+    return this.afterResponse.settleTo(charge, actual);
   }
 
   /** The keys holding a tracker's state under a policy. */
@@ -137,7 +146,14 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
     return [key, blockKey(key)];
   }
 
-  private async execute(policies: readonly CompiledPolicy[], calls: StoreCall[], trackers: string[], started: number): Promise<RateLimitVerdict> {
+  private async execute(
+    policies: readonly CompiledPolicy[],
+    calls: StoreCall[],
+    trackers: string[],
+    started: number,
+    context: ExecutionContext | undefined,
+    keepCharge = false,
+  ): Promise<RateLimitVerdict> {
     // Concurrency denials end when a request finishes, which no retry time tells: never cached.
     const denyCache = this.denyCache && !policies.some((p) => p.shadow || p.spec.kind === 'slots') ? this.denyCache : undefined;
     // The key is only built when there is a cached denial to look up, or a new one to keep.
@@ -154,21 +170,21 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
     try {
       const decided = await this.storeCaller.decide(calls);
       verdict = toVerdict(policies, calls, decided);
-      charges = chargesOf(policies, calls, decided, this.store);
+      charges = chargesOf(policies, calls, decided, this.store, keepCharge);
     } catch (error) {
       const mode = strictestFailMode(policies);
-      const failed = await this.failModes.verdict(policies, calls, error, mode);
+      const failed = await this.failModes.verdict(policies, calls, error, mode, keepCharge);
       this.events.failed(failed.verdict, trackers, started, mode);
-      return this.withAfterWork(failed.verdict, failed.charges);
+      return this.withAfterWork(failed.verdict, failed.charges, context);
     }
     if (denyCache && !verdict.allowed) denyCache.set(denyCacheKey(calls), verdict, started);
     this.events.decided(verdict, trackers, started);
-    return this.withAfterWork(verdict, charges);
+    return this.withAfterWork(verdict, charges, context);
   }
 
   /** The verdict with the work its charges leave for after the response, if any. */
-  private withAfterWork(verdict: RateLimitVerdict, charges: Array<PolicyCharge | undefined> | undefined): RateLimitVerdict {
+  private withAfterWork(verdict: RateLimitVerdict, charges: Array<PolicyCharge | undefined> | undefined, context: ExecutionContext | undefined): RateLimitVerdict {
     if (!charges) return verdict;
-    return { ...verdict, after: this.afterResponse.begin(verdict.policies, charges) };
+    return { ...verdict, charges, after: this.afterResponse.begin(verdict.policies, charges, context) };
   }
 }

@@ -14,8 +14,10 @@ export interface RateLimitVerdict {
   readonly calls?: readonly StoreCall[];
   /** Set when the store failed under `failMode: 'closed'`: ms until it is tried again. */
   readonly unavailableRetryMs?: number;
-  /** Set on an admitted request that charged a policy with work after the response (`refund`, a slot). */
+  /** Set on an admitted request that charged a policy with work after the response (`settle`, `refund`, a slot). */
   readonly after?: AfterWork;
+  /** With `after`: what each policy charged, and where. */
+  readonly charges?: readonly (PolicyCharge | undefined)[];
 }
 
 /** A store's verdict in the public shape: each result named by its policy, with the limit it was decided under. */
@@ -37,12 +39,14 @@ export function chargesOf(
   calls: readonly StoreCall[],
   verdict: StoreVerdict,
   store: RateLimitStore,
+  /** Every charge, whether or not its policy has work after the response (a reservation of `RateLimiterService`). */
+  all = false,
 ): Array<PolicyCharge | undefined> | undefined {
   if (!verdict.allowed) return undefined;
   let charges: Array<PolicyCharge | undefined> | undefined;
   for (let i = 0; i < policies.length; i++) {
     const handle = verdict.results[i].charge;
-    if (!policies[i].afterWork || !handle) continue;
+    if ((!all && !policies[i].afterWork) || !handle) continue;
     charges ??= new Array(policies.length);
     charges[i] = { call: calls[i], handle, store };
   }

@@ -8,6 +8,16 @@ export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
 
 export type FailMode = 'open' | 'closed' | 'local';
 export type EnforcementMode = 'enforce' | 'shadow';
+/** How a request ended, for `settle`: the handler's value or error, and whether the client went away first. */
+export interface SettleOutcome {
+  value?: unknown;
+  error?: unknown;
+  aborted: boolean;
+}
+
+/** The actual cost of a request, known after its handler: an integer >= 0. */
+export type Settle = (outcome: SettleOutcome, context: ExecutionContext) => number | Promise<number>;
+
 /** `on-success`: count only failed requests (status >= 400, or thrown); `on-failure`: only successful ones. */
 export type RefundMode = 'on-success' | 'on-failure';
 
@@ -52,4 +62,10 @@ export interface RateLimitPolicy {
    * handler threw or the connection closed first.
    */
   refund?: RefundMode;
+  /**
+   * The actual cost, known after the handler (LLM tokens used), in every case: a thrown handler
+   * or an aborted stream included. `cost` is then a reservation taken before the handler; the
+   * difference is given back (lower) or charged as capped debt (higher) after it.
+   */
+  settle?: Settle;
 }

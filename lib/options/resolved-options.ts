@@ -132,6 +132,13 @@ function checkClient(redis: unknown): void {
 
 /** Module-wide policies are checked here too, so that an app with no routes still fails at start-up. */
 function checkModulePolicies(resolved: ResolvedOptions): void {
+  // `settle` needs the handler's value, which only the interceptor that `@RateLimit` attaches sees.
+  if (resolved.defaults.settle !== undefined) {
+    throw configError(`${WHERE}: defaults`, 'settle cannot be a module-wide default; give it to the policies of the handlers that settle, with @RateLimit');
+  }
+  if (resolved.policies.some((policy) => policy && policy.settle !== undefined)) {
+    throw configError(`${WHERE}: policies`, 'a module-wide policy cannot settle; give settle to the policies of the handlers that need it, with @RateLimit');
+  }
   const names = new Set<string>();
   for (const policy of resolved.policies) {
     const { name } = compilePolicy(policy, resolved, 'module', `${WHERE}: policies`);

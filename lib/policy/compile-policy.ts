@@ -8,7 +8,7 @@ import { checkLimitRange } from './limit-range.js';
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const FIELDS = new Set([
-  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode', 'skipIf', 'refund',
+  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode', 'skipIf', 'refund', 'settle',
 ]);
 const REFUNDS = ['on-success', 'on-failure'];
 
@@ -81,7 +81,11 @@ export function compilePolicy(
   if (!['enforce', 'shadow'].includes(mode)) throw fail('mode', "must be 'enforce' or 'shadow'", mode);
   const { refund } = policy;
   if (refund !== undefined && !REFUNDS.includes(refund)) throw fail('refund', "must be 'on-success' or 'on-failure'", refund);
+  const { settle } = policy;
+  if (settle !== undefined && typeof settle !== 'function') throw fail('settle', 'must be a function (outcome, context) => number', settle);
+  if (settle !== undefined && refund !== undefined) throw fail('settle', "and refund exclude each other (settle gives the cost back itself: return 0)", refund);
   if (spec.kind === 'slots') {
+    if (settle !== undefined) throw fail('settle', "does not apply to 'concurrency' (a slot is one request, whatever it cost)", settle);
     // A slot is one request in flight, released after the response: nothing else applies.
     if (blockForMs > 0) throw fail('blockFor', "does not apply to 'concurrency' (a slot frees up when a request finishes)", policy.blockFor);
     if (refund !== undefined) throw fail('refund', "does not apply to 'concurrency' (its slot is always released after the response)", refund);
@@ -106,7 +110,8 @@ export function compilePolicy(
     skipIf: policy.skipIf,
     bucket: policy.bucket,
     refund,
-    afterWork: refund !== undefined || spec.kind === 'slots',
+    settle,
+    afterWork: refund !== undefined || settle !== undefined || spec.kind === 'slots',
     id: policyId(spec, budget, name),
     where,
   };

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { AlgorithmSpec, RateLimitAlgorithm } from '../algorithms/algorithm-table.js';
-import type { ContextValue, FailMode, RateLimitPolicy, RefundMode } from '../interfaces/rate-limit-policy.interface.js';
+import type { ContextValue, FailMode, RateLimitPolicy, RefundMode, Settle } from '../interfaces/rate-limit-policy.interface.js';
 
 /** A validated policy bound to its budget: everything the hot path needs, computed once. */
 export interface CompiledPolicy {
@@ -23,7 +23,8 @@ export interface CompiledPolicy {
   readonly skipIf: RateLimitPolicy['skipIf'];
   readonly bucket: string | undefined;
   readonly refund: RefundMode | undefined;
-  /** Whether an admitted request has work left after its response (`refund`, a concurrency slot). */
+  readonly settle: Settle | undefined;
+  /** Whether an admitted request has work left after its response (`settle`, `refund`, a concurrency slot). */
   readonly afterWork: boolean;
   /** The `id` part of this policy's keys. */
   readonly id: string;

@@ -8,6 +8,17 @@ import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
 import type { RateLimitStore } from '../store/rate-limit-store.interface.js';
 
+/** Units reserved by `RateLimiterService.reserve()`, to settle once the actual cost is known. */
+export interface RateLimitReservation extends RateLimitDecision {
+  /**
+   * Replaces the reservation by the actual cost (an integer >= 0): what is left over is given
+   * back, what is over is charged as debt (capped at one capacity). Once; later calls do nothing.
+   */
+  settle(actual: number): Promise<void>;
+  /** Gives the whole reservation back (as `settle(0)`). */
+  cancel(): Promise<void>;
+}
+
 /** A concurrency slot taken by `RateLimiterService.acquire()`: the decision, and how to give the slot back. */
 export interface RateLimitSlot extends RateLimitDecision {
   /** Releases the slot (once; later calls do nothing). Resolves when the store has it. */
@@ -40,6 +51,26 @@ export class RateLimiterService {
   /** Reads the budget without taking anything. */
   peek(key: string, policy: RateLimitPolicy): Promise<RateLimitDecision> {
     return this.consume(key, policy, 0);
+  }
+
+  /**
+   * Reserves `cost` units if the budget has them, to `settle()` with the actual cost when it is
+   * known (or `cancel()`). A denied or fail-open reservation charged nothing and settles nothing.
+   */
+  async reserve(key: string, policy: RateLimitPolicy, cost: number): Promise<RateLimitReservation> {
+    if (!Number.isInteger(cost) || cost < 0) throw new TypeError(`cost must be an integer >= 0 (got ${cost})`);
+    const compiled = this.registry.forService(policy);
+    if (compiled.spec.kind === 'slots') throw new TypeError(`RateLimiterService: policy "${compiled.name}" is a concurrency policy; use acquire()`);
+    const verdict = await this.engine.decideKey(key, compiled, cost, true);
+    const charge = verdict.charges?.[0];
+    let settled = false;
+    const settle = (actual: number) => {
+      if (!Number.isInteger(actual) || actual < 0) return Promise.reject(new TypeError(`actual cost must be an integer >= 0 (got ${actual})`));
+      if (settled || !charge) return Promise.resolve();
+      settled = true;
+      return this.engine.settleCharge(charge, actual);
+    };
+    return { ...this.single(compiled, verdict), settle, cancel: () => settle(0) };
   }
 
   /**

@@ -47,6 +47,20 @@ class GreetingResolver {
     return 'welcome';
   }
 
+  /** One at a time per client: the slot is released when the field resolves. */
+  @Query('report')
+  @RateLimit({ name: 'report', algorithm: 'concurrency', limit: 1, window: '1h' })
+  report() {
+    return 'report';
+  }
+
+  /** Reserves 5, settles to 1. */
+  @Query('answer')
+  @RateLimit({ name: 'answer', limit: 10, window: '1h', cost: 5, settle: () => 1 })
+  answer() {
+    return 'answer';
+  }
+
   @Query('broken')
   @RateLimit({ name: 'broken', limit: 5, window: '1h', cost: () => NaN })
   broken() {
@@ -60,7 +74,7 @@ class GreetingResolver {
   }
 }
 
-const typeDefs = 'type Query { hello: String, rare: String, strict: String!, open: String, broken: String, guarded: String, signIn(good: Boolean): String }';
+const typeDefs = 'type Query { hello: String, rare: String, strict: String!, open: String, broken: String, guarded: String, signIn(good: Boolean): String, report: String, answer: String }';
 
 type FastifyReply = { raw: ServerResponse };
 
@@ -234,5 +248,13 @@ describe.each(DRIVERS)('a GraphQL resolver (%s)', (_name, adapter, graphqlModule
     for (let i = 0; i < 4; i++) expect((await query('ivy', 'signIn(good: true)')).body).toEqual({ data: { signIn: 'welcome' } });
     for (let i = 0; i < 2; i++) expect((await query('ivy', 'signIn(good: false)')).body.errors?.[0].message).toBe('wrong password');
     expect((await query('ivy', 'signIn(good: true)')).body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
+  });
+
+  it('a concurrency slot is released, and a settle applied, when the field resolves', async () => {
+    for (let i = 0; i < 3; i++) expect((await query('zoe', 'report')).body).toEqual({ data: { report: 'report' } });
+    const answers = [];
+    for (let i = 0; i < 7; i++) answers.push((await query('zoe', 'answer')).body.data?.answer ?? null);
+    // Each keeps 1 of its 5: the 7th finds 6 used, and 6 + 5 > 10.
+    expect(answers).toEqual(['answer', 'answer', 'answer', 'answer', 'answer', 'answer', null]);
   });
 });

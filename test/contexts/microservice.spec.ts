@@ -42,6 +42,13 @@ class MathController {
     return 'exported';
   }
 
+  /** Reserves 5 tokens, settles to what the handler reports using. */
+  @MessagePattern('complete')
+  @RateLimit({ name: 'tokens', limit: 10, window: '1h', cost: 5, settle: ({ value }) => (value as { used: number }).used, tracker: (ctx) => ctx.switchToRpc().getData<Login>().user })
+  complete() {
+    return { used: 1 };
+  }
+
   @MessagePattern('broken')
   @RateLimit({ limit: 2, window: '1h', tracker: () => { throw new Error('SECRET tracker detail'); } })
   broken() {
@@ -105,6 +112,12 @@ describe('a microservice message handler', () => {
     await expect(exportAs('fail')).rejects.toEqual({ status: 'error', message: 'export failed' });
     expect(await exportAs('ok')).toBe('exported');
     expect(await exportAs('ok')).toBe('exported');
+  });
+
+  it('settle: the reservation is replaced by the cost the handler reports when it completes', async () => {
+    const complete = () => firstValueFrom(client.send<{ used: number }, Login>('complete', { user: 'sam', password: '' }));
+    for (let i = 0; i < 6; i++) expect(await complete()).toEqual({ used: 1 });
+    await expect(complete()).rejects.toEqual(expect.objectContaining({ statusCode: 429, policy: 'tokens' }));
   });
 
   it("a failing tracker is an RpcException { status: 'error' } with nothing of its cause, never an admission", async () => {

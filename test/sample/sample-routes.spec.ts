@@ -87,20 +87,21 @@ describe('concurrency', () => {
 });
 
 describe('weighted cost', () => {
-  it('charges each completion its tokens out of 2000 a minute', async () => {
+  it('reserves the tokens a completion asks for, then charges the usage the model reports (settle)', async () => {
     const apiKey = freshKey('demo');
     const results = [];
     const started = performance.now();
     for (let i = 0; i < 3; i++) results.push(await request(`${instances.urls[i % 2]}/llm/completions`, completion(apiKey, 800)));
     const elapsedMs = performance.now() - started;
-    expect(results.map((r) => r.status)).toEqual([200, 200, 429]);
-    // a fresh bucket is full: nothing can have refilled it before the first charge
-    expect(results[0].headers['x-ratelimit-remaining']).toBe('1200');
-    // the second sees 400 plus the tokens that came back between the two charges
-    const second = Number(results[1].headers['x-ratelimit-remaining']);
-    expect(second).toBeGreaterThanOrEqual(400);
-    expect(second).toBeLessThanOrEqual(400 + Math.floor(elapsedMs / TOKEN_MS));
-    expect(results[0].body).toMatchObject({ instance: 'instance-1', tokens: 800 });
+    // Without settle the third would be denied (3 x 800 > 2000); each keeps only its 17 tokens.
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(results[0].body).toMatchObject({ instance: 'instance-1', usage: { totalTokens: 17 } });
+    // Headers show the budget with this request's reservation taken; a fresh bucket is full, so
+    // the first is exact, and later ones see at most the tokens that came back meanwhile.
+    const remaining = results.map((r) => Number(r.headers['x-ratelimit-remaining']));
+    expect(remaining[0]).toBe(1200);
+    expect(remaining[2]).toBeGreaterThanOrEqual(2000 - 2 * 17 - 800);
+    expect(remaining[2]).toBeLessThanOrEqual(2000 - 2 * 17 - 800 + Math.floor(elapsedMs / TOKEN_MS));
   });
 
   it('denies a completion larger than the whole budget with no retry time', async () => {
