@@ -1,7 +1,8 @@
 // A hello-world Nest app in its own process (so autocannon never shares its event loop).
 // Env: BENCH_ADAPTER express|fastify, BENCH_STACK none|ours|ours-nocache|throttler, BENCH_REDIS_URL.
-// Routes: GET /hello (budget no run can exhaust, 10k client ids in `x-client-id`) and
-// GET /flood (10 per hour: one abusive client id is denied for the whole run).
+// Routes: GET /hello (budget no run can exhaust, 10k client ids in `x-client-id`),
+// GET /flood (10 per hour: one abusive client id is denied for the whole run) and GET /open
+// (never limited: what an unlimited route of an app using the module costs).
 // Prints `READY <port>` once listening; exits on SIGTERM.
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
@@ -27,6 +28,10 @@ class HelloController {
   }
 
   flood() {
+    return 'hello';
+  }
+
+  open() {
     return 'hello';
   }
 }
@@ -68,6 +73,7 @@ if (stack === 'ours' || stack === 'ours-nocache') {
 
 decorateMethod(HelloController, 'hello', helloDecorators);
 decorateMethod(HelloController, 'flood', floodDecorators);
+decorateMethod(HelloController, 'open', [Get('open')]);
 Controller()(HelloController);
 
 class AppModule {}

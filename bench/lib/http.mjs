@@ -22,10 +22,11 @@ export class HttpServer {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  static async start(adapter, stack, redisUrl) {
+  /** `env`: more environment for the child (e.g. BENCH_LIB_DIR, to measure another build). */
+  static async start(adapter, stack, redisUrl, env = {}) {
     const child = track(
       spawn(process.execPath, [SERVER], {
-        env: { ...process.env, BENCH_ADAPTER: adapter, BENCH_STACK: stack, BENCH_REDIS_URL: redisUrl },
+        env: { ...process.env, BENCH_ADAPTER: adapter, BENCH_STACK: stack, BENCH_REDIS_URL: redisUrl, ...env },
         stdio: ['ignore', 'pipe', 'inherit'],
       }),
     );
