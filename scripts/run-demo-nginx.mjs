@@ -2,7 +2,7 @@
 // (`-p`), every path it writes (pid, temp files) inside it, its log on stderr, in the foreground.
 import { accessSync, chmodSync, constants, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HOST } from './run-demo-processes.mjs';
+import { HOST } from './loopback.mjs';
 
 /** Debian installs nginx in /usr/sbin, which is not on every user's PATH. */
 export function findNginx(env = process.env) {

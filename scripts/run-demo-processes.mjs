@@ -1,10 +1,9 @@
 // The demo's child processes: each one's output prefixed with its name, its exit stopping
 // everything, and all of them stopped by PID, last started first, on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
-export const HOST = '127.0.0.1';
+import { anyFreePort, portIsFree } from './loopback.mjs';
 
 const children = [];
 let stopping = false;
@@ -61,25 +60,6 @@ export function stopOnSignals() {
   process.on('exit', () => children.forEach((child) => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
 }
 
-export function portIsFree(port) {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, HOST, () => server.close(() => resolve(true)));
-  });
-}
-
-export function anyFreePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** `preferred` when it is free, else any free port. */
 export async function portPreferring(preferred) {
   return (await portIsFree(preferred)) ? preferred : anyFreePort();
@@ -93,17 +73,4 @@ export async function waitUntil(check, what, timeoutMs = 30_000) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-export function redisAnswers(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: HOST, port }, () => socket.write('PING\r\n'));
-    socket.setTimeout(1000, () => socket.destroy());
-    socket.once('data', (data) => {
-      resolve(data.toString().startsWith('+PONG'));
-      socket.destroy();
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('close', () => resolve(false));
-  });
 }

@@ -9,18 +9,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformFile } from '@swc/core';
 import { findNginx, prepareNginx } from './run-demo-nginx.mjs';
-import {
-  HOST,
-  anyFreePort,
-  beforeStopping,
-  isStopping,
-  portPreferring,
-  redisAnswers,
-  run,
-  shutdown,
-  stopOnSignals,
-  waitUntil,
-} from './run-demo-processes.mjs';
+import { anyFreePort, HOST, redisAnswers } from './loopback.mjs';
+import { beforeStopping, isStopping, portPreferring, run, shutdown, stopOnSignals, waitUntil } from './run-demo-processes.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE_SRC = join(ROOT, 'sample', 'src');

@@ -6,13 +6,12 @@
 //   nest12: a NestJS 12 app as `nest new` 12 makes it (ESM, Vitest).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { anyFreePort, HOST, redisAnswers } from './loopback.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HOST = '127.0.0.1';
 const NPM_QUIET = ['--no-audit', '--no-fund'];
 
 const STARTERS = [
@@ -75,32 +74,8 @@ function run(label, command, args, { cwd = ROOT, env = {}, quiet = false, captur
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function redisAnswers(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: HOST, port }, () => socket.write('PING\r\n'));
-    socket.setTimeout(1000, () => socket.destroy());
-    socket.once('data', (data) => {
-      resolve(data.toString().startsWith('+PONG'));
-      socket.destroy();
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('close', () => resolve(false));
-  });
-}
-
 async function startRedis() {
-  const port = await freePort();
+  const port = await anyFreePort();
   const dir = mkdtempSync(join(tmpdir(), 'rl-starters-redis-'));
   const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir];
   const child = spawn('redis-server', args, { stdio: 'ignore' });
