@@ -42,7 +42,7 @@ elseif block_at > 0 and c > 0 then
 end
 -- @finish
 if not ok and not block and not shadow and not all_allowed and block_at > 0 and c > 0 and retry >= 0 then
-  rcall('SET', KEYS[block_at], fmt('%d', now_ms + block_for), 'PX', block_for)
+  rcall('SET', KEYS[block_at], fmt('%d', now_ms + block_for), 'PXAT', fmt('%d', now_ms + block_for))
   block, retry = block_for, max(retry, block_for)
 end
 if block then

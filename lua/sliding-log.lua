@@ -59,7 +59,7 @@ if dirty then
       rcall('ZADD', key, fmt('%d', now_ms), entry[3])
     end
   end
-  rcall('PEXPIRE', key, W)
+  rcall('PEXPIREAT', key, fmt('%d', now_ms + W))
 end
 if debt > 0 and not x1.foreign then
   debt = min(debt, 2 * L - x2)
@@ -72,7 +72,7 @@ if charge or debt > 0 then
     rcall('ZREMRANGEBYSCORE', key, '-inf', fmt('%d', now_ms - W))
   end
   rcall('ZADD', key, fmt('%d', now_ms), fmt('%d:%d:%d', now_ms, x3 + 1, k))
-  rcall('PEXPIRE', key, W)
+  rcall('PEXPIREAT', key, fmt('%d', now_ms + W))
   if charge then handle, handle_s = now_ms, x3 + 1 end
   x2, newest = x2 + k, now_ms
 elseif give > 0 then
