@@ -13,7 +13,7 @@
 // AB_BATCHES (1,16: requests per call).
 // The arguments follow lua/decide.lua's header (one policy per request, every request admitted).
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,9 @@ function scriptAt(ref) {
   if (ref === undefined) return composeDecideScript(root).source;
   const dir = mkdtempSync(join(tmpdir(), 'rl-lua-ab-'));
   try {
-    execSync(`git archive ${JSON.stringify(ref)} lua scripts | tar -x -C ${JSON.stringify(dir)}`, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    // The build reads the algorithm table (lib/) and strips its types with this checkout's typescript.
+    execSync(`git archive ${JSON.stringify(ref)} lua scripts lib/algorithms/algorithm-table.ts | tar -x -C ${JSON.stringify(dir)}`, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     execFileSync(process.execPath, [join(dir, 'scripts', 'build-lua.mjs')], { stdio: 'ignore' });
     const generated = readFileSync(join(dir, 'lib', 'generated', 'decide-script.ts'), 'utf8');
     return JSON.parse(/DECIDE_SCRIPT = (".*");$/m.exec(generated)[1]);

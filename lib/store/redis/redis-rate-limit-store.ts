@@ -7,6 +7,7 @@ import { DecisionBatch } from './decision-batch.js';
 import { decideInSlotGroups, slotTag } from './decide-in-slot-groups.js';
 import type { RedisClient } from './redis-connection.js';
 import { ScriptWarmUp } from './script-warm-up.js';
+import { assertRedisVersion } from './server-version.js';
 
 type DecideCommand = (...keysThenArgs: Array<string | number>) => Promise<number[]>;
 
@@ -58,7 +59,10 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     const state = await this.warmUp.untilWarm(this.connectTimeoutMs);
     if (state === 'not ready') {
       new Logger('RateLimit').warn(`Redis is not ready after ${this.connectTimeoutMs} ms; decisions follow failMode until it is`);
-    } else if (state === 'cold') {
+      return;
+    }
+    await assertRedisVersion(() => this.client.info('server'));
+    if (state === 'cold') {
       new Logger('RateLimit').warn(`Redis nodes are not all connected with the script loaded after ${this.connectTimeoutMs} ms; the first decisions may miss the timeout`);
     }
   }
