@@ -30,9 +30,14 @@ else
 end
 -- @finish
 if charge then
-  if x1 == 0 then x1 = now_ms + W end
+  if x1 == 0 or dirty then
+    if x1 == 0 then x1 = now_ms + W end
+    rcall('SET', key, fmt('%d', x2 + c), 'PXAT', fmt('%d', x1))
+  else
+    -- The open window's key keeps its expiry: a count alone is cheaper to write than a SET with one.
+    rcall('INCRBY', key, fmt('%d', c))
+  end
   x2, handle = x2 + c, x1
-  rcall('SET', key, fmt('%d', x2), 'PXAT', fmt('%d', x1))
 elseif give > 0 and x1 > 0 and x1 == give_h then
   x2 = max(0, x2 - give)
   if x2 > 0 then

@@ -20,7 +20,8 @@ end
 local p = P[spec]
 if not p then
   local algorithm, L, W, B, block_for, shadow = match(spec, '^(%d):(%d+):(%d+):(%d+):(%d+):(%d)$')
-  p = { tonumber(algorithm), tonumber(L), tonumber(W), tonumber(B), tonumber(block_for), shadow == '1' }
+  -- Arithmetic converts the digits the pattern matched, without tonumber's function call.
+  p = { algorithm + 0, L + 0, W + 0, B + 0, block_for + 0, shadow == '1' }
   P[spec] = p
 end
 local algorithm, L, W, B, block_for, shadow = p[1], p[2], p[3], p[4], p[5], p[6]
