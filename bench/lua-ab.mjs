@@ -10,7 +10,8 @@
 // over rounds of each side's time and of the per-round B/A.
 //   node bench/lua-ab.mjs [ref-A, default main] [ref-B, default this checkout]
 // Env: AB_ROUNDS (7), AB_DECISIONS per side and round (20000), AB_CHUNK_CALLS (25),
-// AB_BATCHES (1,16: requests per call).
+// AB_BATCHES (1,16: requests per call), AB_ALGORITHMS (all), AB_KEYS per side (10000; fewer keys give each
+// sliding-log key more entries in its window: decisions per round / keys).
 // The arguments follow lua/decide.lua's header (one policy per request, every request admitted).
 import { execFileSync, execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -29,7 +30,8 @@ const ROUNDS = Number(process.env.AB_ROUNDS ?? 7);
 const DECISIONS = Number(process.env.AB_DECISIONS ?? 20_000);
 const CHUNK_CALLS = Number(process.env.AB_CHUNK_CALLS ?? 25);
 const BATCHES = (process.env.AB_BATCHES ?? '1,16').split(',').map(Number);
-const KEYS = 10_000;
+const ONLY = process.env.AB_ALGORITHMS?.split(',');
+const KEYS = Number(process.env.AB_KEYS ?? 10_000);
 /** Calls in flight: keeps Redis busy; commandstats time is the execution time, whatever the load. */
 const IN_FLIGHT = 8;
 
@@ -97,7 +99,7 @@ async function main() {
   console.log(`A: ${refA} (${scripts.A.length} bytes); B: ${refB ?? 'this checkout'} (${scripts.B.length} bytes); ${ROUNDS} rounds × ${DECISIONS} decisions a side, in chunks of ${CHUNK_CALLS} calls`);
   const rows = [];
   try {
-    for (const algorithm of ALGORITHMS) {
+    for (const algorithm of ALGORITHMS.filter(([name]) => ONLY === undefined || ONLY.includes(name))) {
       for (const batch of BATCHES) {
         const usPerDecision = { A: [], B: [] };
         for (let r = 0; r < ROUNDS; r++) {
