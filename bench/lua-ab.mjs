@@ -11,7 +11,8 @@
 //   node bench/lua-ab.mjs [ref-A, default main] [ref-B, default this checkout]
 // Env: AB_ROUNDS (7), AB_DECISIONS per side and round (20000), AB_CHUNK_CALLS (25),
 // AB_BATCHES (1,16: requests per call), AB_ALGORITHMS (all), AB_KEYS per side (10000; fewer keys give each
-// sliding-log key more entries in its window: decisions per round / keys).
+// sliding-log key more entries in its window: decisions per round / keys), AB_WINDOW_MS (60000;
+// shorter, entries leave the window while a round runs).
 // The arguments follow lua/decide.lua's header (one policy per request, every request admitted).
 import { execFileSync, execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -59,7 +60,8 @@ const ALGORITHMS = [
   ['gcra', 5, 'g'],
 ];
 // The benchmark's throughput budget (bench/lib/limits.mjs): every decision is admitted.
-const SPEC = (code) => `${code}:10000:60000:10000:0:0`;
+const WINDOW_MS = Number(process.env.AB_WINDOW_MS ?? 60_000);
+const SPEC = (code) => `${code}:10000:${WINDOW_MS}:10000:0:0`;
 const TRACKERS = shuffled(
   Array.from({ length: KEYS }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`),
   0x5eed,
