@@ -64,9 +64,10 @@ else
   ok = false
 end
 -- @finish
--- The summary's newest time and total, and the live entries (read only when they change).
+-- The summary's newest time and total (a charge writes its own), and the live entries (read
+-- only when they change).
 local newest, total, live = 0, 0, false
-if x1 then
+if x1 and not charge then
   local t, _, n = match(x1, '^#(%d+):(%d+):(%d+)$')
   newest, total = t + 0, n + 0
 end
