@@ -5,6 +5,12 @@ import type { FailureLog } from '../support/failure-log.js';
 
 type Send = (calls: readonly StoreCall[]) => Promise<StoreVerdict>;
 
+/** A refill in flight, and how many requests (its sender included) count on its units. */
+interface Refill {
+  readonly verdict: Promise<StoreVerdict>;
+  claims: number;
+}
+
 /** Units of one policy key charged to this instance and not yet spent. */
 interface Lease {
   units: number;
@@ -28,7 +34,7 @@ const LEASE_MS = 1_000;
 const SWEEP_MS = 250;
 /** Leased keys held at most; past it the oldest lease ends. */
 const MAX_LEASES = 10_000;
-/** Waits for refills of others before a request takes units itself: bounds the loop. */
+/** Refills of others a request waits for before it takes units itself: bounds the loop. */
 const MAX_WAITS = 64;
 
 const FIXED_WINDOW = 1;
@@ -50,7 +56,8 @@ const refillKey = (calls: readonly StoreCall[]) => {
  */
 export class LeaseTable {
   private readonly leases = new Map<string, Lease>();
-  private readonly refills = new Map<string, Promise<StoreVerdict>>();
+  /** The newest refill in flight per request identity. */
+  private readonly refills = new Map<string, Refill>();
   private sweeper: ReturnType<typeof setInterval> | undefined;
   /** Bumped by `drop`: a refill sent before then brings no units (their state may be gone). */
   private generation = 0;
@@ -86,15 +93,21 @@ export class LeaseTable {
   }
 
   /**
-   * Decides a request that `spend` could not: after the refill in flight for the same request, if
-   * any (sharing its denial), or with a refill of its own. Rejects as the store call does.
+   * Decides a request that `spend` could not: with the units of the refill in flight for the same
+   * request while it can take as many requests as have joined it (sharing its denial), or else
+   * with a refill of its own, which later ones join. So n callers at once send about n / lease
+   * refills, in one store batch. Rejects as the store call does.
    */
   async refill(policies: readonly CompiledPolicy[], calls: readonly StoreCall[]): Promise<StoreVerdict> {
     const id = refillKey(calls);
+    // Requests of this identity one refill serves: each policy's lease over the request's cost.
+    let serves = Infinity;
+    for (let i = 0; i < calls.length; i++) serves = Math.min(serves, Math.floor(policies[i].lease / calls[i].cost));
     for (let waits = 0; waits < MAX_WAITS; waits++) {
       const pending = this.refills.get(id);
-      if (!pending) break;
-      const verdict = await pending;
+      if (!pending || pending.claims >= serves) break;
+      pending.claims++;
+      const verdict = await pending.verdict;
       if (!verdict.allowed) return verdict;
       const spent = this.spend(calls, performance.now());
       if (spent) return spent;
@@ -105,18 +118,21 @@ export class LeaseTable {
     const done = () => {
       if (this.refills.get(id) === refill) this.refills.delete(id);
     };
-    const refill: Promise<StoreVerdict> = this.send(takes).then(
-      (verdict) => {
-        done();
-        return verdict.allowed ? this.keep(takes, verdict, takenAt, generation) : verdict;
-      },
-      (error: unknown) => {
-        done();
-        throw error;
-      },
-    );
+    const refill: Refill = {
+      claims: 1,
+      verdict: this.send(takes).then(
+        (verdict) => {
+          done();
+          return verdict.allowed ? this.keep(takes, verdict, takenAt, generation) : verdict;
+        },
+        (error: unknown) => {
+          done();
+          throw error;
+        },
+      ),
+    };
     this.refills.set(id, refill);
-    return refill;
+    return refill.verdict;
   }
 
   /** Ends the leases of these keys without giving anything back: their state is being reset. */

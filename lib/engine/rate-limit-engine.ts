@@ -171,7 +171,8 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
     // A request of leased policies only is admitted here while the leases hold its cost.
     const leased = !keepCharge && LeaseTable.covers(policies, calls);
     if (leased) {
-      const spent = this.leases.spend(calls, started);
+      // Now, not `started`: the request values may have taken a while, and a lease ends on time.
+      const spent = this.leases.spend(calls, performance.now());
       if (spent) {
         const verdict = toVerdict(policies, calls, spent);
         this.events.decided(verdict, trackers, started);
