@@ -112,8 +112,10 @@ export class LeaseTable {
       const spent = this.spend(calls, performance.now());
       if (spent) return spent;
     }
-    const takes = calls.map((call, i) => ({ ...call, lease: policies[i].lease }));
     const takenAt = performance.now();
+    // Up to the lease in all: a policy whose lease still holds units (another policy of the route
+    // ran out) takes only what tops it up, so nothing piles up on this instance.
+    const takes = calls.map((call, i) => ({ ...call, lease: Math.max(1, policies[i].lease - this.held(call, takenAt)) }));
     const generation = this.generation;
     const done = () => {
       if (this.refills.get(id) === refill) this.refills.delete(id);
@@ -133,6 +135,12 @@ export class LeaseTable {
     };
     this.refills.set(id, refill);
     return refill.verdict;
+  }
+
+  /** Units the lease of a call's key holds for it now (0 if it ended or was taken under another budget). */
+  private held(call: StoreCall, now: number): number {
+    const lease = this.leases.get(call.key);
+    return lease && now < lease.endsAt && sameBudget(lease.call, call) ? lease.units : 0;
   }
 
   /** Ends the leases of these keys without giving anything back: their state is being reset. */
@@ -181,11 +189,11 @@ export class LeaseTable {
     }
     if (old) {
       this.leases.delete(take.key);
-      void this.end(old, takenAt);
+      void this.end(old, performance.now());
     } else if (this.leases.size >= MAX_LEASES) {
       const [oldestKey, oldest] = this.leases.entries().next().value!;
       this.leases.delete(oldestKey);
-      void this.end(oldest, takenAt);
+      void this.end(oldest, performance.now());
     }
     this.leases.set(take.key, { units, call: take, handle, remaining: result.remaining, resetMs: result.resetMs, takenAt, endsAt, windowEndsAt });
     this.startSweeper();
