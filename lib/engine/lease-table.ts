@@ -58,6 +58,8 @@ export class LeaseTable {
   private readonly leases = new Map<string, Lease>();
   /** The newest refill in flight per request identity. */
   private readonly refills = new Map<string, Refill>();
+  /** Every refill in flight, for shutdown. */
+  private readonly inFlight = new Set<Promise<StoreVerdict>>();
   private sweeper: ReturnType<typeof setInterval> | undefined;
   /** Bumped by `drop`: a refill sent before then brings no units (their state may be gone). */
   private generation = 0;
@@ -119,6 +121,7 @@ export class LeaseTable {
     const generation = this.generation;
     const done = () => {
       if (this.refills.get(id) === refill) this.refills.delete(id);
+      this.inFlight.delete(refill.verdict);
     };
     const refill: Refill = {
       claims: 1,
@@ -134,6 +137,7 @@ export class LeaseTable {
       ),
     };
     this.refills.set(id, refill);
+    this.inFlight.add(refill.verdict);
     return refill.verdict;
   }
 
@@ -149,8 +153,10 @@ export class LeaseTable {
     for (const key of keys) this.leases.delete(key);
   }
 
-  /** Ends every lease, giving back what can be (shutdown). */
+  /** Ends every lease, giving back what can be (shutdown), once the refills in flight have landed. */
   async endAll(): Promise<void> {
+    // Each is bounded by the store's timeout; a failed one brought no units.
+    await Promise.allSettled(this.inFlight);
     this.stopSweeper();
     const now = performance.now();
     const giveBacks = [...this.leases.values()].map((lease) => this.end(lease, now));

@@ -165,6 +165,16 @@ describe('4 instances on one Redis', () => {
     expect((await c.limiter.consume('reuse', policy)).allowed).toBe(false);
   });
 
+  it('fixed-window: shutdown waits for a refill in flight and gives its units back', async () => {
+    const policy: RateLimitPolicy = { bucket: 'landing', limit: 20, window: '1h', lease: 10 };
+    const [a] = instances;
+    // The refill is sent when consume() is called; the shutdown starts before it lands.
+    const decided = a.limiter.consume('landing', policy);
+    await a.close();
+    expect((await decided).allowed).toBe(true);
+    expect(await storeRemaining('landing', policy)).toBe(19);
+  });
+
   it('fixed-window: a lease that ends before its window gives its units back without a shutdown', async () => {
     const policy: RateLimitPolicy = { bucket: 'expiry', limit: 10, window: '1h', lease: 5 };
     const [a, b] = instances;
