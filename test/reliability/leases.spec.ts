@@ -53,8 +53,8 @@ async function commandCalls(pattern: string): Promise<number> {
 }
 /** Script calls: every decision batch and give-back. */
 const scriptCalls = () => commandCalls('evalsha|eval');
-/** SETs: one per charge a script writes (a fixed window's state is one string), so one per take. */
-const stateWrites = () => commandCalls('set');
+/** Writes of a fixed window's state (SET, or INCRBY of an open window's count): one per charge, so one per take. */
+const stateWrites = () => commandCalls('set|incrby');
 
 /** `callers` concurrent loops of `rounds` consumes each; the number admitted. */
 async function hammer(limiters: RateLimiterService[], key: string, policy: RateLimitPolicy, callers: number, rounds: number): Promise<number> {
