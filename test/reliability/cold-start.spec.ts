@@ -23,7 +23,7 @@ import {
   type RateLimitModuleOptions,
 } from 'nestjs-redis-rate-limit';
 import type { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
-import { DECIDE_SHA } from '../../lib/store/redis/script-warm-up.js';
+import { DECIDE_SHA } from '../../lib/store/redis/decide-sha.js';
 import { countOf, request, startApp, type TestApp } from '../support/http-app.js';
 import { burstAgent, clientHeaderTracker, concurrentStatuses, DECISION_TIMEOUT, sleep } from '../support/http-suite.js';
 import { RedisCluster } from '../support/redis-cluster.js';
@@ -63,7 +63,7 @@ async function coldApp(redis: RateLimitModuleOptions['redis'], keyPrefix: string
     imports: [RateLimitModule.forRoot({ redis, keyPrefix, tracker: clientHeaderTracker, timeout: DECISION_TIMEOUT, onDecision: (e) => events.push(e) })],
     controllers: CONTROLLERS,
   });
-  const { client } = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE);
+  const client = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE).client as Redis | Cluster;
   const agent = burstAgent(BURST);
   return {
     app: { ...app, close: () => app.close().finally(() => agent.destroy()) },

@@ -113,8 +113,8 @@ describe.each([
     }
     const resumedAfter = performance.now() - killedAt;
     if (remaining < 0) {
-      const { client } = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE);
-      throw new Error(`no decision by Redis ${resumedAfter.toFixed(0)} ms after the kill; client status '${client.status}'`);
+      const { redis } = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE);
+      throw new Error(`no decision by Redis ${resumedAfter.toFixed(0)} ms after the kill; client status '${redis.status()}'`);
     }
 
     // What the promoted replica remembers, against what was admitted before the kill.
