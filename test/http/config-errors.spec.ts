@@ -159,11 +159,15 @@ describe.each(ADAPTERS)('start-up errors on %s', (adapter) => {
     expect(message).toMatch(/node-redis/);
   });
 
-  it('a node-redis client is accepted (and connected at start-up if it is not yet), and left open', async () => {
+  it('a node-redis client is accepted (and connected at start-up if it is not yet), and left open without our listeners', async () => {
     const client = createClient({ url: redis.url }).on('error', () => undefined);
+    const listeners = () => ['ready', 'reconnecting', 'end'].map((event) => client.listenerCount(event));
+    const before = listeners();
     try {
       expect(await startupError(adapter, withModule([UndecoratedController], { redis: client }))).toBeUndefined();
       expect(client.isReady).toBe(true);
+      expect(await client.ping()).toBe('PONG');
+      expect(listeners()).toEqual(before);
     } finally {
       client.destroy();
     }

@@ -78,7 +78,7 @@ export class NodeRedisPort implements RedisPort {
     const client = this.client;
     const connection = this.connectionFor(key);
     if (!connection?.isReady) return Promise.reject(new NotReadyError(`Redis connection is ${this.status()}`));
-    const options = { abortSignal: this.abortFor(connection).signal };
+    const options = { abortSignal: this.abortFor(connection)?.signal };
     if (isNodeRedisCluster(client)) return client.sendCommand(key, false, args, options);
     if (isNodeRedisSentinel(client)) return client.sendCommand(false, args, options);
     return client.sendCommand(args, options);
@@ -95,7 +95,9 @@ export class NodeRedisPort implements RedisPort {
     return node?.client;
   }
 
-  private abortFor(connection: NodeRedisConnection): AbortController {
+  /** The connection's abort, while the port follows the client (between startWarmUp and stopWarmUp). */
+  private abortFor(connection: NodeRedisConnection): AbortController | undefined {
+    if (!this.warming) return undefined;
     let abort = this.aborts.get(connection);
     if (!abort) {
       this.watch(connection);
