@@ -309,6 +309,15 @@ describe.each(CONNECTIONS)('Redis killed and restarted on the same port, redis: 
     await redis.restart();
     const recovery = await untilDecided(`${h.app.url}/inherit`);
     console.log(`kill: decisions by Redis again ${recovery.toFixed(0)} ms after the restart`);
+    // The restarted server is empty: nothing of the requests answered while it was gone (those
+    // in flight at the kill included) was sent to it after the reconnect.
+    const admin = redis.client();
+    try {
+      expect(await admin.keys('*{flight-*')).toEqual([]);
+      expect(await admin.keys('*{down}*')).toEqual([]);
+    } finally {
+      admin.disconnect();
+    }
     // A fresh server: enforcement from scratch, exact.
     expect(await statuses(`${h.app.url}/inherit`, 'after', 6)).toEqual([200, 200, 200, 200, 200, 429]);
     expect(await statuses(`${h.app.url}/mixed`, 'after', 6)).toEqual([200, 200, 200, 200, 200, 429]);
