@@ -171,7 +171,7 @@ export async function captureDecideArgs(url, policy) {
   const app = await NestFactory.createApplicationContext(CaptureModule, { logger: false });
   let captured;
   try {
-    const redis = app.get(RATE_LIMIT_STORE).client;
+    const redis = app.get(RATE_LIMIT_STORE).redis.client;
     const send = redis.sendCommand;
     // Every command passes through sendCommand: an EVALSHA's args are [sha, numberOfKeys, ...keys, ...argv].
     redis.sendCommand = function (command, ...rest) {

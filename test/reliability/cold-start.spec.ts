@@ -64,7 +64,7 @@ async function coldApp(redis: RateLimitModuleOptions['redis'], keyPrefix: string
     imports: [RateLimitModule.forRoot({ redis, keyPrefix, tracker: clientHeaderTracker, timeout: DECISION_TIMEOUT, onDecision: (e) => events.push(e) })],
     controllers: CONTROLLERS,
   });
-  const client = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE).client as Redis | Cluster;
+  const client = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE).redis.client as Redis | Cluster;
   const agent = burstAgent(BURST);
   return {
     app: { ...app, close: () => app.close().finally(() => agent.destroy()) },

@@ -36,11 +36,6 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     this.isCluster = this.redis.mode === 'cluster';
   }
 
-  /** The client itself. */
-  get client(): object {
-    return this.redis.client;
-  }
-
   /**
    * Waits up to `connectTimeoutMs` for Redis to be ready, with a connection to every node that
    * decides and the script loaded on each, then lets the app start anyway (failMode applies
