@@ -1,4 +1,4 @@
-import type { Algorithm, Verdict } from './algorithm.js';
+import { chargeUnits, type Algorithm, type Verdict } from './algorithm.js';
 
 interface TokenBucketVerdict extends Verdict {
   /** Emission interval T in µs: one token. */
@@ -7,6 +7,8 @@ interface TokenBucketVerdict extends Verdict {
   capacity: number;
   /** Content in µs of refill. */
   credit: number;
+  /** Units a charge takes (a lease take's share of what the bucket holds). */
+  units: number;
   /** The stored full time was past now + 2 tau (a clock running ahead): save the clamped state. */
   dirty: boolean;
 }
@@ -14,7 +16,7 @@ interface TokenBucketVerdict extends Verdict {
 /**
  * Mirrors `lua/token-bucket.lua`. State: the time the bucket is full again (µs), in a key that
  * expires at ceil(that time / 1000) ms as the script's does. Handle: the TAT after the charge
- * (now + tau - credit), as in gcra.
+ * (now + tau - credit), as in gcra (a lease take's seq: the units taken).
  */
 export const tokenBucket: Algorithm<TokenBucketVerdict> = {
   check(call, table, now, nowMs) {
@@ -29,10 +31,11 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
       credit = Math.min(tau, Math.max(-tau, tau - (full - now)));
       dirty = full > now + 2 * tau;
     }
-    const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, credit, dirty };
-    if (call.cost > call.burst) return v;
-    v.ok = credit >= call.cost * T;
-    v.retry = v.ok ? 0 : Math.ceil((call.cost * T - credit) / 1000);
+    const units = chargeUnits(call, Math.floor(credit / T));
+    const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, credit, units, dirty };
+    if (units > call.burst) return v;
+    v.ok = credit >= units * T;
+    v.retry = v.ok ? 0 : Math.ceil((units * T - credit) / 1000);
     return v;
   },
 
@@ -42,7 +45,7 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
     let write = charge || v.dirty;
     const back = call.giveBack;
     if (charge) {
-      credit -= call.cost * T;
+      credit -= v.units * T;
     } else if (back && back.handle.value > now) {
       credit = Math.min(tau, credit + Math.min(back.units * T, back.handle.value - now));
       write = true;
@@ -58,6 +61,6 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
         table.delete(call.key);
       }
     }
-    return [Math.max(0, Math.floor(credit / T)), Math.ceil((tau - credit) / 1000), charge ? now + tau - credit : 0, 0];
+    return [Math.max(0, Math.floor(credit / T)), Math.ceil((tau - credit) / 1000), charge ? now + tau - credit : 0, charge && call.lease ? v.units : 0];
   },
 };
