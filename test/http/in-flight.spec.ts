@@ -25,6 +25,20 @@ function newGate() {
 }
 let gate = newGate();
 
+/**
+ * The status of a request sent after the previous one's response: a slot is released once
+ * that response has finished, which the client may see first, so a 429 is retried a few times,
+ * well inside the 1 s a cached denial would last. A slot never released still answers 429.
+ */
+async function afterRelease(url: string, client: string): Promise<number> {
+  let status = 429;
+  for (let i = 0; i < 20 && status === 429; i++) {
+    if (i > 0) await sleep(10);
+    status = (await get(url, { 'x-client': client })).status;
+  }
+  return status;
+}
+
 @Injectable()
 class ForbidGuard implements CanActivate {
   canActivate(): boolean {
@@ -130,7 +144,7 @@ describe.each(ADAPTERS)('concurrency on %s', (adapter) => {
     expect((await get(`${apps[1].url}/slots/held`, { 'x-client': 'c2' })).status).toBe(429);
     gate.resolve();
     expect((await holding).status).toBe(200);
-    expect((await get(`${apps[1].url}/slots/held`, { 'x-client': 'c2' })).status).toBe(200);
+    expect(await afterRelease(`${apps[1].url}/slots/held`, 'c2')).toBe(200);
   });
 
   it('a client that goes away releases its slot while the handler still runs', async () => {
@@ -149,8 +163,8 @@ describe.each(ADAPTERS)('concurrency on %s', (adapter) => {
   });
 
   it('a handler that throws and a later guard that refuses release their slots', async () => {
-    for (let i = 0; i < 4; i++) expect((await get(`${apps[i].url}/slots/throws`, { 'x-client': 'c4' })).status).toBe(500);
-    for (let i = 0; i < 4; i++) expect((await get(`${apps[i].url}/slots/forbidden`, { 'x-client': 'c4' })).status).toBe(403);
+    for (let i = 0; i < 4; i++) expect(await afterRelease(`${apps[i].url}/slots/throws`, 'c4')).toBe(500);
+    for (let i = 0; i < 4; i++) expect(await afterRelease(`${apps[i].url}/slots/forbidden`, 'c4')).toBe(403);
   });
 
   it('a streamed response holds its slot past the slot TTL (renewed), and frees it when it ends', async () => {
@@ -158,7 +172,7 @@ describe.each(ADAPTERS)('concurrency on %s', (adapter) => {
     await sleep(1500);
     expect((await get(`${apps[1].url}/slots/stream`, { 'x-client': 'c5' })).status).toBe(429);
     expect((await streaming).split('\n').filter(Boolean)).toHaveLength(25);
-    expect((await get(`${apps[1].url}/slots/stream`, { 'x-client': 'c5' })).status).toBe(200);
+    expect(await afterRelease(`${apps[1].url}/slots/stream`, 'c5')).toBe(200);
   });
 
   it("writes the IETF item with q and no w", async () => {
