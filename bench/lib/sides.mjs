@@ -73,16 +73,21 @@ const checked = (d) => {
 };
 
 /** This library, one algorithm, through `RateLimiterService.consume`. */
-function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, plainClient = false, metrics = 'none', store = 'redis', name, label, id } = {}) {
-  // One policy object for the whole run: the service caches its compiled form by identity.
-  const policy = { algorithm, limit, window: windowMs, name: name ?? algorithm.replace(/[^a-z]/g, '') };
+function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, plainClient = false, metrics = 'none', store = 'redis', inline = false, name, label, id } = {}) {
+  // One policy object for the whole run (the service caches its compiled form by identity), or
+  // with `inline` a new literal on every call, as `consume(key, { ... })` is usually written.
+  const policyName = name ?? algorithm.replace(/[^a-z]/g, '');
+  const policy = { algorithm, limit, window: windowMs, name: policyName };
+  const consume = inline
+    ? (service, key) => service.consume(key, { algorithm, limit, window: windowMs, name: policyName })
+    : (service, key) => service.consume(key, policy);
   return {
     id: id ?? `ours-${algorithm}${denyCache ? '' : '-nocache'}`,
     label: label ?? `nestjs-redis-rate-limit ${algorithm}`,
     command: 'evalsha',
     async open(url) {
       const service = await limiterService(url, denyCache, plainClient, metrics, store);
-      return { call: (key) => service.consume(key, policy).then(checked), close: async () => undefined };
+      return { call: (key) => consume(service, key).then(checked), close: async () => undefined };
     },
   };
 }
@@ -208,6 +213,7 @@ export const OUR_ALGORITHMS = ['gcra', 'token-bucket', 'fixed-window', 'sliding-
 export function decisionSides() {
   return [
     ...OUR_ALGORITHMS.map((a) => ours(a)),
+    ours('gcra', { inline: true, id: 'ours-gcra-inline', label: 'nestjs-redis-rate-limit gcra, the policy an inline literal on every call' }),
     flexible(),
     throttlerStorage(),
     rawEvalsha(),
