@@ -5,7 +5,7 @@ import type { ResolvedOptions } from '../options/resolved-options.js';
 import { RATE_LIMIT_ENGINE, RATE_LIMIT_HEADER_WRITER, RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICY_REGISTRY } from '../rate-limit.constants.js';
 import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
 import { rateLimitedError, unavailableError } from '../contexts/context-errors.js';
-import { httpExchange } from '../contexts/http-exchange.js';
+import { httpExchange, routeRequest, routeResponse } from '../contexts/http-exchange.js';
 import { denyingDecision, RateLimitHeaderWriter, retryAfterSeconds } from '../headers/rate-limit-header-writer.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
 import { RATE_LIMIT_GUARD, sharedVerdicts } from '../support/process-state.js';
@@ -22,8 +22,7 @@ const decided = sharedVerdicts;
  * (gateways, microservices; a GraphQL operation's fields share its request, but each is its own
  * invocation). The app-wide guard, a hand-bound one and the interceptor all see the same one.
  */
-export const invocationOf = (context: ExecutionContext): object =>
-  context.getType() === 'http' ? context.switchToHttp().getRequest<object>() : context.getArgs();
+export const invocationOf = (context: ExecutionContext): object => (context.getType() === 'http' ? routeRequest(context) : context.getArgs());
 
 /** The verdict the guard kept for a request (`RateLimitInterceptor` runs its after-work). */
 export const verdictOf = (context: ExecutionContext): RateLimitVerdict | undefined => decided.get(invocationOf(context));
@@ -58,13 +57,14 @@ export class RateLimitGuard implements CanActivate {
 
     const verdict = await this.engine.decide(context, policies, this.tracker);
     decided.set(invocation, verdict);
-    const http = httpExchange(context);
+    const route = context.getType() === 'http';
+    const response = route ? routeResponse(context) : httpExchange(context)?.response;
     // Headers are written here for admitted requests too: an app-wide interceptor would put an
     // Observable pipeline on every route of the app, limited or not, for the same few header writes.
-    if (http?.response) this.headers.write(http.response, verdict);
+    if (response) this.headers.write(response, verdict);
     // A route's after-work runs when its response is sent or its connection closes, so a later
     // guard that throws, an exception filter or a client abort still gets it.
-    if (verdict.after && context.getType() === 'http') verdict.after.hookResponse(http!.response);
+    if (verdict.after && route) verdict.after.hookResponse(response);
     if (verdict.allowed) return true;
     throw await this.denialError(context, verdict);
   }
