@@ -7,6 +7,7 @@ import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
 import { rateLimitedError, unavailableError } from '../contexts/context-errors.js';
 import { httpExchange, routeRequest, routeResponse } from '../contexts/http-exchange.js';
 import { denyingDecision, RateLimitHeaderWriter, retryAfterSeconds } from '../headers/rate-limit-header-writer.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
 import { RATE_LIMIT_GUARD, sharedVerdicts } from '../support/process-state.js';
 
@@ -46,7 +47,11 @@ export class RateLimitGuard implements CanActivate {
     @Inject(RATE_LIMIT_OPTIONS) protected readonly options: ResolvedOptions,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * A plain `true` (not a promise) where there is nothing to decide: Nest then goes on to the
+   * handler without awaiting this guard.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!this.options.enabled) return true;
     const policies = this.registry.forHandler(context.getClass(), context.getHandler());
     if (policies.length === 0) return true;
@@ -54,7 +59,11 @@ export class RateLimitGuard implements CanActivate {
     const invocation = invocationOf(context);
     const earlier = decided.get(invocation);
     if (earlier) return earlier.allowed;
+    return this.#decide(context, policies, invocation);
+  }
 
+  // `#`: a subclass's own method of that name must not replace it.
+  async #decide(context: ExecutionContext, policies: readonly CompiledPolicy[], invocation: object): Promise<boolean> {
     const verdict = await this.engine.decide(context, policies, this.tracker);
     decided.set(invocation, verdict);
     const route = context.getType() === 'http';
