@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // What the guard costs a Fastify request, in process CPU: requests injected into the app
-// (`fastify.inject`: no sockets, no load generator competing for the CPU), so that what is left
-// is the framework and the library's own work. Measures, interleaved, an app without the module
-// (`none`), and with it a plain limited route (`/hello`, fixed window, 10k clients) and an
-// unlimited one (`/open`), as CPU µs per request (user + sys of this process) over
-// BENCH_REQUESTS requests (default 20000) per round, 64 at a time; median of BENCH_ROUNDS (default 7).
+// (`fastify.inject`: no sockets, no load generator in the process), so that what is measured is
+// the framework and the library's own work. Measures a plain limited route (`/hello`, fixed
+// window, 10k clients) and an unlimited one (`/open`) of an app with the module, and `/hello` of
+// the same app without it (`none`), as CPU µs per request (user + sys of this process), the routes
+// taking turns in slices of BENCH_REQUESTS / 10 (default 20000 each per round), 64 in flight;
+// median of BENCH_ROUNDS (default 7).
 //   BENCH_STORE=memory (default) | redis (starts a redis-server: the whole path, the store's client included)
-//   BENCH_BASELINE_DIST=<another build's dist/>: the same in a child process per build, builds
-//   alternating (A/B, B/A, ...), to compare two builds; prints each build's medians.
+//   BENCH_BASELINE_DIST=<another build's dist/>: one child process per build and round, builds
+//   alternating (A/B, B/A, ...), each measuring the app with the module only (`none` is the same
+//   in both builds); prints each build's medians and the per-round ratios.
 import { libInfo, libUrl } from './lib/snapshot.mjs'; // first: snapshots dist/ before the library is imported
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
@@ -35,13 +37,15 @@ if (baseline && !process.env.BENCH_GUARD_CHILD) {
       runs[name].push(JSON.parse(line.slice(7)));
     }
   }
-  console.log(`${rounds} rounds of ${requests} requests each, builds alternating; CPU µs per request (median)`);
+  console.log(`${rounds} rounds of ${requests} requests per route, builds alternating; CPU µs per request (median)`);
   for (const name of ['baseline', 'this']) {
     const m = (k) => fmt(median(runs[name].map((x) => x[k])), 1);
-    console.log(`  ${name.padEnd(8)} none ${m('none')}  /hello ${m('hello')}  /open ${m('open')}  guard on /hello ${m('guard')} µs`);
+    console.log(`  ${name.padEnd(8)} /hello ${m('hello')}  /open ${m('open')}`);
   }
-  const ratio = median(runs.this.map((x, i) => x.guard / runs.baseline[i].guard));
-  console.log(`  guard on /hello, this/baseline: ${fmt(ratio)}× (per round: ${runs.this.map((x, i) => fmt(x.guard / runs.baseline[i].guard)).join(' ')})`);
+  for (const k of ['hello', 'open']) {
+    const ratios = runs.this.map((x, i) => x[k] / runs.baseline[i][k]);
+    console.log(`  /${k} this/baseline: ${fmt(median(ratios))}× (per round: ${ratios.map((x) => fmt(x)).join(' ')})`);
+  }
   process.exit(0);
 }
 
@@ -80,22 +84,35 @@ async function app(withModule, redisUrl) {
   return nest;
 }
 
-/** CPU µs per request of `requests` injected requests, 64 in flight. */
-async function measure(nest, path) {
+/** Runs `n` injected requests of `path`, 64 in flight. */
+async function inject(nest, path, n) {
   const fastify = nest.getHttpAdapter().getInstance();
   let next = 0;
   const one = async () => {
     const res = await fastify.inject({ method: 'GET', url: path, headers: { 'x-client-id': keys[next++ % keys.length] } });
     if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode}`);
   };
-  const run = async (n) => {
-    for (let done = 0; done < n; done += 64) await Promise.all(Array.from({ length: 64 }, one));
-  };
-  await run(Math.floor(requests / 4));
-  const cpu0 = process.cpuUsage();
-  await run(requests);
-  const cpu = process.cpuUsage(cpu0);
-  return (cpu.user + cpu.system) / requests;
+  for (let done = 0; done < n; done += 64) await Promise.all(Array.from({ length: 64 }, one));
+}
+
+/**
+ * CPU µs per request of each target over `requests` requests each, taken in slices of 1/10,
+ * the targets rotating slice by slice: a change in the machine's load falls on all alike.
+ */
+async function measure(targets) {
+  for (const [nest, path] of targets) await inject(nest, path, Math.floor(requests / 4));
+  const cpu = targets.map(() => 0);
+  const slice = Math.ceil(requests / 10 / 64) * 64;
+  for (let s = 0; s < 10; s++) {
+    for (let t = 0; t < targets.length; t++) {
+      const i = (s + t) % targets.length;
+      const cpu0 = process.cpuUsage();
+      await inject(targets[i][0], targets[i][1], slice);
+      const used = process.cpuUsage(cpu0);
+      cpu[i] += used.user + used.system;
+    }
+  }
+  return cpu.map((us) => us / (slice * 10));
 }
 
 let redis;
@@ -104,22 +121,23 @@ if (storeKind === 'redis') {
   redis = await BenchRedis.start(join(here, '.tmp'));
 }
 try {
-  const plain = await app(false);
+  const child = Boolean(process.env.BENCH_GUARD_CHILD);
+  const plain = child ? undefined : await app(false);
   const ours = await app(true, redis?.url);
+  const targets = [[ours, '/hello'], [ours, '/open'], ...(plain ? [[plain, '/hello']] : [])];
   const results = [];
   for (let r = 0; r < rounds; r++) {
-    const none = await measure(plain, '/hello');
-    const hello = await measure(ours, '/hello');
-    const open = await measure(ours, '/open');
-    results.push({ none, hello, open, guard: hello - none });
+    const [hello, open, none] = await measure(targets);
+    results.push({ hello, open, none });
   }
-  await plain.close();
+  await plain?.close();
   await ours.close();
   const m = (k) => median(results.map((x) => x[k]));
-  if (process.env.BENCH_GUARD_CHILD) {
-    console.log(`RESULT ${JSON.stringify({ none: m('none'), hello: m('hello'), open: m('open'), guard: m('guard') })}`);
+  if (child) {
+    console.log(`RESULT ${JSON.stringify({ hello: m('hello'), open: m('open') })}`);
   } else {
-    console.log(`${libInfo()}\nstore ${storeKind}; CPU µs per request (median of ${rounds}): none ${fmt(m('none'), 1)}, /hello ${fmt(m('hello'), 1)}, /open ${fmt(m('open'), 1)}; the guard on /hello ${fmt(m('guard'), 1)}`);
+    const guard = median(results.map((x) => x.hello - x.none));
+    console.log(`${libInfo()}\nstore ${storeKind}; CPU µs per request (median of ${rounds}): none ${fmt(m('none'), 1)}, /hello ${fmt(m('hello'), 1)}, /open ${fmt(m('open'), 1)}; the guard on /hello ${fmt(guard, 1)}`);
   }
 } finally {
   await redis?.stop();

@@ -9,24 +9,28 @@ import { httpExchange, routeRequest, routeResponse } from '../contexts/http-exch
 import { denyingDecision, RateLimitHeaderWriter, retryAfterSeconds } from '../headers/rate-limit-header-writer.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
-import { RATE_LIMIT_GUARD, sharedVerdicts } from '../support/process-state.js';
+import { CONTEXT_VERDICT, RATE_LIMIT_GUARD, sharedVerdicts } from '../support/process-state.js';
 
 /**
- * Verdicts by HTTP request, or by argument list for gateways and microservices; shared by every
- * guard instance. Not a property on the request: Express swaps the request's prototype, and
- * adding a property to such an object takes V8's slow path (some 4 µs a request).
+ * Verdicts with after-work by HTTP request, or by argument list for gateways and microservices,
+ * for `RateLimitInterceptor` (whose context is not the guards'); shared by every guard instance.
+ * Not a property on the request: Express swaps the request's prototype, and adding a property to
+ * such an object takes V8's slow path (some 4 µs a request). Only where there is after-work: an
+ * entry of a weak map costs the collector about 1 µs a request.
  */
-const decided = sharedVerdicts;
+const withAfterWork = sharedVerdicts;
+
+type DecidedContext = ExecutionContext & { [CONTEXT_VERDICT]?: RateLimitVerdict };
 
 /**
  * What a request's verdict is kept by: the HTTP request of a route, else the argument list
  * (gateways, microservices; a GraphQL operation's fields share its request, but each is its own
- * invocation). The app-wide guard, a hand-bound one and the interceptor all see the same one.
+ * invocation). The guards and the interceptor all see the same one.
  */
 export const invocationOf = (context: ExecutionContext): object => (context.getType() === 'http' ? routeRequest(context) : context.getArgs());
 
-/** The verdict the guard kept for a request (`RateLimitInterceptor` runs its after-work). */
-export const verdictOf = (context: ExecutionContext): RateLimitVerdict | undefined => decided.get(invocationOf(context));
+/** The verdict the guard kept for a request that has after-work (`RateLimitInterceptor` runs it). */
+export const verdictOf = (context: ExecutionContext): RateLimitVerdict | undefined => withAfterWork.get(invocationOf(context));
 
 /**
  * Decides each request through the store. Registered app-wide by default; binding it again
@@ -56,16 +60,16 @@ export class RateLimitGuard implements CanActivate {
     const policies = this.registry.forHandler(context.getClass(), context.getHandler());
     if (policies.length === 0) return true;
     // A second guard (app-wide and hand-bound) reuses the first one's verdict.
-    const invocation = invocationOf(context);
-    const earlier = decided.get(invocation);
+    const earlier = (context as DecidedContext)[CONTEXT_VERDICT];
     if (earlier) return earlier.allowed;
-    return this.#decide(context, policies, invocation);
+    return this.#decide(context, policies);
   }
 
   // `#`: a subclass's own method of that name must not replace it.
-  async #decide(context: ExecutionContext, policies: readonly CompiledPolicy[], invocation: object): Promise<boolean> {
+  async #decide(context: ExecutionContext, policies: readonly CompiledPolicy[]): Promise<boolean> {
     const verdict = await this.engine.decide(context, policies, this.tracker);
-    decided.set(invocation, verdict);
+    (context as DecidedContext)[CONTEXT_VERDICT] = verdict;
+    if (verdict.after) withAfterWork.set(invocationOf(context), verdict);
     const route = context.getType() === 'http';
     const response = route ? routeResponse(context) : httpExchange(context)?.response;
     // Headers are written here for admitted requests too: an app-wide interceptor would put an
