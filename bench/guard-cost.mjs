@@ -7,14 +7,13 @@
 // taking turns in slices of BENCH_REQUESTS / 10 (default 20000 each per round), 64 in flight;
 // median of BENCH_ROUNDS (default 7).
 //   BENCH_STORE=memory (default) | redis (starts a redis-server: the whole path, the store's client included)
-//   BENCH_BASELINE_DIST=<another build's dist/>: one child process per build and round, builds
-//   alternating (A/B, B/A, ...), each measuring the app with the module only (`none` is the same
-//   in both builds); prints each build's medians and the per-round ratios.
+//   BENCH_BASELINE_DIST=<another build's dist/>: an app of each build in this one process, their
+//   routes taking turns slice by slice (a change in the machine's load falls on both alike);
+//   prints each build's medians and the per-round ratios.
 import { libInfo, libUrl } from './lib/snapshot.mjs'; // first: snapshots dist/ before the library is imported
 import 'reflect-metadata';
-import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median, fmt, shuffled } from './lib/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,42 +22,19 @@ const rounds = num('BENCH_ROUNDS', 7);
 const requests = num('BENCH_REQUESTS', 20_000);
 const baseline = process.env.BENCH_BASELINE_DIST;
 
-if (baseline && !process.env.BENCH_GUARD_CHILD) {
-  // Parent: one child per build and round, alternating; each child measures one round.
-  const runs = { baseline: [], this: [] };
-  for (let r = 0; r < rounds; r++) {
-    for (const name of r % 2 === 0 ? ['baseline', 'this'] : ['this', 'baseline']) {
-      const env = { ...process.env, BENCH_GUARD_CHILD: '1', BENCH_ROUNDS: '1', ...(name === 'baseline' ? { BENCH_LIB_DIR: baseline } : {}) };
-      delete env.BENCH_BASELINE_DIST;
-      if (name === 'this') delete env.BENCH_LIB_DIR;
-      const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-      const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (!line) throw new Error(`${name} run failed: ${run.stdout}`);
-      runs[name].push(JSON.parse(line.slice(7)));
-    }
-  }
-  console.log(`${rounds} rounds of ${requests} requests per route, builds alternating; CPU µs per request (median)`);
-  for (const name of ['baseline', 'this']) {
-    const m = (k) => fmt(median(runs[name].map((x) => x[k])), 1);
-    console.log(`  ${name.padEnd(8)} /hello ${m('hello')}  /open ${m('open')}`);
-  }
-  for (const k of ['hello', 'open']) {
-    const ratios = runs.this.map((x, i) => x[k] / runs.baseline[i][k]);
-    console.log(`  /${k} this/baseline: ${fmt(median(ratios))}× (per round: ${ratios.map((x) => fmt(x)).join(' ')})`);
-  }
-  process.exit(0);
-}
-
 const { Controller, Get, Module } = await import('@nestjs/common');
 const { NestFactory } = await import('@nestjs/core');
 const { FastifyAdapter } = await import('@nestjs/platform-fastify');
-const { RateLimit, RateLimitModule } = await import(libUrl('index.js'));
+const thisLib = await import(libUrl('index.js'));
+const baselineLib = baseline ? await import(pathToFileURL(join(baseline, 'index.js')).href) : undefined;
 const { BIG_LIMIT, WINDOW_MS } = await import('./lib/limits.mjs');
 
 const storeKind = process.env.BENCH_STORE ?? 'memory';
 const keys = shuffled(Array.from({ length: 10_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`), 0x5eed);
 
-async function app(withModule, redisUrl) {
+async function app(lib, redisUrl) {
+  const withModule = lib !== undefined;
+  const { RateLimit, RateLimitModule } = lib ?? {};
   class HelloController {
     hello() {
       return 'hello';
@@ -121,23 +97,36 @@ if (storeKind === 'redis') {
   redis = await BenchRedis.start(join(here, '.tmp'));
 }
 try {
-  const child = Boolean(process.env.BENCH_GUARD_CHILD);
-  const plain = child ? undefined : await app(false);
-  const ours = await app(true, redis?.url);
-  const targets = [[ours, '/hello'], [ours, '/open'], ...(plain ? [[plain, '/hello']] : [])];
   const results = [];
-  for (let r = 0; r < rounds; r++) {
-    const [hello, open, none] = await measure(targets);
-    results.push({ hello, open, none });
-  }
-  await plain?.close();
-  await ours.close();
-  const m = (k) => median(results.map((x) => x[k]));
-  if (child) {
-    console.log(`RESULT ${JSON.stringify({ hello: m('hello'), open: m('open') })}`);
+  if (baselineLib) {
+    // Both builds in this one process, taking turns slice by slice.
+    const ours = await app(thisLib, redis?.url);
+    const theirs = await app(baselineLib, redis?.url);
+    for (let r = 0; r < rounds; r++) {
+      const [hello, baseHello, open, baseOpen] = await measure([[ours, '/hello'], [theirs, '/hello'], [ours, '/open'], [theirs, '/open']]);
+      results.push({ hello, baseHello, open, baseOpen });
+    }
+    await ours.close();
+    await theirs.close();
+    const m = (k) => fmt(median(results.map((x) => x[k])), 1);
+    console.log(`${libInfo()}\nbaseline: ${baseline}\nstore ${storeKind}; CPU µs per request, median of ${rounds} rounds:`);
+    console.log(`  baseline /hello ${m('baseHello')}  /open ${m('baseOpen')}\n  this     /hello ${m('hello')}  /open ${m('open')}`);
+    for (const [k, base] of [['hello', 'baseHello'], ['open', 'baseOpen']]) {
+      const ratios = results.map((x) => x[k] / x[base]);
+      console.log(`  /${k} this/baseline ${fmt(median(ratios))}× (per round: ${ratios.map((x) => fmt(x)).join(' ')})`);
+    }
   } else {
-    const guard = median(results.map((x) => x.hello - x.none));
-    console.log(`${libInfo()}\nstore ${storeKind}; CPU µs per request (median of ${rounds}): none ${fmt(m('none'), 1)}, /hello ${fmt(m('hello'), 1)}, /open ${fmt(m('open'), 1)}; the guard on /hello ${fmt(guard, 1)}`);
+    const plain = await app(undefined);
+    const ours = await app(thisLib, redis?.url);
+    for (let r = 0; r < rounds; r++) {
+      const [none, hello, open] = await measure([[plain, '/hello'], [ours, '/hello'], [ours, '/open']]);
+      results.push({ none, hello, open });
+    }
+    await plain.close();
+    await ours.close();
+    const m = (k) => fmt(median(results.map((x) => x[k])), 1);
+    const guard = fmt(median(results.map((x) => x.hello - x.none)), 1);
+    console.log(`${libInfo()}\nstore ${storeKind}; CPU µs per request (median of ${rounds}): none ${m('none')}, /hello ${m('hello')}, /open ${m('open')}; the guard on /hello ${guard}`);
   }
 } finally {
   await redis?.stop();
