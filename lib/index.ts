@@ -18,6 +18,7 @@ export type {
   RedisClusterConnection,
   RedisSentinelConnection,
   IoredisCompatibleClient,
+  NodeRedisCompatibleClient,
   HeaderStyle,
   DenyCacheOptions,
 } from './interfaces/rate-limit-module-options.interface.js';

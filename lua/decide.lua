@@ -18,7 +18,9 @@ one costs Redis and the client):
              units to the charge that returned that handle, "+0:<handle>:<seq>", the renewal
              of that charge (a concurrency slot), or "*<units>:0:0", a debt of units (a settle
              above its reservation; state may then exceed capacity by at most one capacity):
-             all check as a peek and always apply
+             all check as a peek and always apply; or "~<lease>:<cost>:0", a lease take of at
+             least cost and up to lease units, as many as the budget has (fixed-window,
+             token-bucket and gcra), decided as a request of the units it takes
 
 Returns a flat list of integers, per request: allowed (0/1), then per policy
   allowed (0/1), remaining, resetMs, retryAfterMs (-1: the cost can never pass), handle, seq.
@@ -26,7 +28,7 @@ The handle (handle, seq) of a charge names what of the state that charge made, s
 give-back credits only what is still there of it: the window end (fixed-window), the window
 index (sliding-window), the log member's time and sequence (sliding-log), the TAT after the
 charge in us (buckets), the slot's acquired time and sequence (concurrency). 0, 0 when nothing
-was charged.
+was charged. The seq of a charged lease take is the units it took.
 
 The build splices lua/policy.lua and the algorithm modules in at `-- @policy`, `-- @check`
 and `-- @finish` (the algorithms as the branches of an if/elseif): one function and no closures per call,

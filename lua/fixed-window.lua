@@ -5,6 +5,7 @@ peeks never open one. Admits iff used + c <= L.
 Slots: x1 window end (0: none open), x2 units used. Handle: the window end; a give-back
 credits only the window it was charged in, while that window is open. A debt goes into the
 open window (opening one if none is), up to 2L, forgiven when the window ends.
+A lease take charges what the window has left, between c and the lease; its seq is the units taken.
 ]]
 -- @check
 local v = rpcall('GET', key)
@@ -19,6 +20,7 @@ if e then
     x1, dirty = now_ms + W, true
   end
 end
+if lease > 0 then c = max(c, min(lease, L - x2)) end
 if c > L then
   ok, retry = false, -1
 elseif x2 + c <= L then
@@ -27,9 +29,12 @@ else
   ok, retry = false, x1 - now_ms
 end
 -- @finish
+-- Again: a request of several policies reads its arguments anew before the finish.
+if lease > 0 then c = max(c, min(lease, L - x2)) end
 if charge then
   if x1 == 0 then x1 = now_ms + W end
   x2, handle = x2 + c, x1
+  if lease > 0 then handle_s = c end
   rcall('SET', key, fmt('%d:%d', x1, x2), 'PX', x1 - now_ms)
 elseif give > 0 and x1 > 0 and x1 == give_h then
   x2 = max(0, x2 - give)

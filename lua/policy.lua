@@ -10,12 +10,19 @@ the block, and nothing passes while blocked.
 local key, block_at, spec, c = KEYS[key_at], 0, ARGV[arg_at], tonumber(ARGV[arg_at + 1])
 -- A give-back of `give` units to the charge whose handle is (give_h, give_s), the renewal of
 -- that charge (a concurrency slot), or a debt of `debt` units (a settle above its reservation)
--- checks as a peek.
-local give, give_h, give_s, renew, debt = 0, 0, 0, false, 0
+-- checks as a peek. A lease take costs at least `c` and up to `lease` units, as many as the
+-- budget has: the algorithm's check raises `c` (and its finish again, after a re-read).
+local give, give_h, give_s, renew, debt, lease = 0, 0, 0, false, 0, 0
 if not c then
-  local op, u, h, s = match(ARGV[arg_at + 1], '^([%-+*])(%d+):(%d+):(%d+)$')
+  local op, u, h, s = match(ARGV[arg_at + 1], '^([%-+*~])(%d+):(%d+):(%d+)$')
   c, give_h, give_s, renew = 0, tonumber(h) or 0, tonumber(s) or 0, op == '+'
-  if op == '-' then give = tonumber(u) elseif op == '*' then debt = tonumber(u) end
+  if op == '-' then
+    give = tonumber(u)
+  elseif op == '*' then
+    debt = tonumber(u)
+  elseif op == '~' then
+    c, lease, give_h = give_h, tonumber(u), 0
+  end
 end
 local p = P[spec]
 if not p then

@@ -6,6 +6,7 @@ Refills L tokens per W and starts full; admits exactly what gcra admits.
 Slots: x1 T, x2 tau, x3 credit. Handle: the TAT after the charge (now + tau - credit), as in
 gcra; a give-back credits only while now < that TAT, at most (that TAT - now) us. A debt takes
 its units from the credit, down to -tau.
+A lease take charges what the bucket holds, between c and the lease; its seq is the units taken.
 ]]
 -- @check
 x1 = ceil(W * 1000 / L)
@@ -20,6 +21,7 @@ if credit then
   -- refilled, as gcra's clamped TAT does, and is saved at our time.
   x3, dirty = min(x2, max(-x2, tonumber(credit) + now_us - last)), last > now_us
 end
+if lease > 0 then c = max(c, min(lease, floor(x3 / x1))) end
 if c > B then
   ok, retry = false, -1
 elseif x3 >= c * x1 then
@@ -28,9 +30,12 @@ else
   ok, retry = false, ceil((c * x1 - x3) / 1000)
 end
 -- @finish
+-- Again: a request of several policies reads its arguments anew before the finish.
+if lease > 0 then c = max(c, min(lease, floor(x3 / x1))) end
 if charge then
   x3 = x3 - c * x1
   handle = now_us + x2 - x3
+  if lease > 0 then handle_s = c end
 elseif give > 0 and give_h > now_us then
   x3, dirty = min(x2, x3 + min(give * x1, give_h - now_us)), true
 elseif debt > 0 then

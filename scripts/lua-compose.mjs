@@ -10,7 +10,7 @@ import { checkComposed, checkFragments, tokenize } from './lua-fragments.mjs';
 
 const HELPERS = ['rcall', 'rpcall', 'floor', 'ceil', 'max', 'min', 'tonumber', 'match', 'fmt', 'type', 'now_us', 'now_ms'];
 /** Declared by lua/policy.lua's @policy fragment. */
-const POLICY = ['key', 'algorithm', 'L', 'W', 'B', 'c', 'give', 'give_h', 'give_s', 'renew', 'debt', 'block_at', 'block_for', 'shadow'];
+const POLICY = ['key', 'algorithm', 'L', 'W', 'B', 'c', 'give', 'give_h', 'give_s', 'renew', 'debt', 'lease', 'block_at', 'block_for', 'shadow'];
 const STATE = ['ok', 'retry', 'dirty', 'x1', 'x2', 'x3'];
 /**
  * The names that lua/decide.lua (and lua/policy.lua's @policy) give the fragments spliced at each

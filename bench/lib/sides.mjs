@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -32,20 +33,38 @@ function metricsModule(metrics) {
   return { module: RateLimitOpenTelemetryModule.forRoot({ meter: provider.getMeter('bench') }), close: () => provider.shutdown() };
 }
 
+/**
+ * What the module is given as `redis`: 'own', the URL (a client it creates and configures
+ * itself); 'ioredis', an existing plain ioredis client; 'node-redis', an existing node-redis
+ * client (both used as they are). Returns it and what closes it after the app.
+ */
+async function redisOption(url, passed) {
+  if (passed === 'ioredis') {
+    const redis = new Redis(url);
+    return { redis, close: async () => redis.quit() };
+  }
+  if (passed === 'node-redis') {
+    const redis = createClient({ url }).on('error', () => undefined);
+    await redis.connect();
+    return { redis, close: async () => redis.close() };
+  }
+  return { redis: url, close: async () => undefined };
+}
+
 /** One Nest application context per module config, shared by the sides that use it. */
-async function limiterService(url, denyCache, plainClient = false, metrics = 'none', store = 'redis') {
-  const id = `${url}|${denyCache}|${plainClient}|${metrics}|${store}`;
+async function limiterService(url, denyCache, passed = 'own', metrics = 'none', store = 'redis') {
+  const id = `${url}|${denyCache}|${passed}|${metrics}|${store}`;
   if (!apps.has(id)) {
     const promise = (async () => {
       class BenchModule {}
-      // Default: the module's `redis: url` (a client it creates and configures itself).
-      const redis = plainClient ? new Redis(url) : url;
+      const { redis, close: closeClient } = await redisOption(url, passed);
       const options = { ...(store === 'memory' ? { store } : { redis }), denyCache: { enabled: denyCache }, ...(DECISION_TIMEOUT_MS ? { timeout: DECISION_TIMEOUT_MS } : {}) };
       const withMetrics = metrics === 'none' ? undefined : metricsModule(metrics);
       Module({ imports: [RateLimitModule.forRoot(options), ...(withMetrics ? [withMetrics.module] : [])] })(BenchModule);
       const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
       const close = async () => {
         await app.close();
+        await closeClient();
         await withMetrics?.close();
       };
       return { close, service: app.get(RateLimiterService) };
@@ -73,7 +92,7 @@ const checked = (d) => {
 };
 
 /** This library, one algorithm, through `RateLimiterService.consume`. */
-function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, plainClient = false, metrics = 'none', store = 'redis', inline = false, name, label, id } = {}) {
+function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, passed = 'own', metrics = 'none', store = 'redis', inline = false, name, label, id } = {}) {
   // One policy object for the whole run (the service caches its compiled form by identity), or
   // with `inline` a new literal on every call, as `consume(key, { ... })` is usually written.
   const policyName = name ?? algorithm.replace(/[^a-z]/g, '');
@@ -86,7 +105,7 @@ function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = 
     label: label ?? `nestjs-redis-rate-limit ${algorithm}`,
     command: 'evalsha',
     async open(url) {
-      const service = await limiterService(url, denyCache, plainClient, metrics, store);
+      const service = await limiterService(url, denyCache, passed, metrics, store);
       return { call: (key) => consume(service, key).then(checked), close: async () => undefined };
     },
   };
@@ -157,7 +176,7 @@ export async function captureDecideArgs(url, policy) {
   const app = await NestFactory.createApplicationContext(CaptureModule, { logger: false });
   let captured;
   try {
-    const redis = app.get(RATE_LIMIT_STORE).client;
+    const redis = app.get(RATE_LIMIT_STORE).redis.client;
     const send = redis.sendCommand;
     // Every command passes through sendCommand: an EVALSHA's args are [sha, numberOfKeys, ...keys, ...argv].
     redis.sendCommand = function (command, ...rest) {
@@ -195,6 +214,21 @@ function rawDecide() {
   };
 }
 
+/** The trivial EVALSHA on a node-redis client: that client's ceiling, as `evalsha` is ioredis's. */
+function rawEvalshaNodeRedis() {
+  return {
+    id: 'evalsha-noderedis',
+    label: 'raw EVALSHA `return 1`, node-redis client (ceiling)',
+    command: 'evalsha',
+    async open(url) {
+      const redis = createClient({ url }).on('error', () => undefined);
+      await redis.connect();
+      const sha = await redis.scriptLoad(TRIVIAL_SCRIPT);
+      return { call: (key) => redis.evalSha(sha, { keys: [key], arguments: ['1'] }).then(() => true), close: async () => redis.close() };
+    },
+  };
+}
+
 function rawPing() {
   return {
     id: 'ping',
@@ -214,9 +248,14 @@ export function decisionSides() {
   return [
     ...OUR_ALGORITHMS.map((a) => ours(a)),
     ours('gcra', { inline: true, id: 'ours-gcra-inline', label: 'nestjs-redis-rate-limit gcra, the policy an inline literal on every call' }),
+    // The module on a node-redis client the app passes, next to its own ioredis client: the same
+    // script and batching, another client library.
+    ours('gcra', { passed: 'node-redis', id: 'ours-gcra-noderedis', label: 'nestjs-redis-rate-limit gcra, redis: a node-redis client' }),
+    ours('sliding-window', { passed: 'node-redis', id: 'ours-sliding-window-noderedis', label: 'nestjs-redis-rate-limit sliding-window, redis: a node-redis client' }),
     flexible(),
     throttlerStorage(),
     rawEvalsha(),
+    rawEvalshaNodeRedis(),
     rawPing(),
     rawDecide(),
     // Informational: the trivial EVALSHA through an auto-pipelining client (what one socket write
@@ -225,7 +264,7 @@ export function decisionSides() {
     // Only with BENCH_EXTRA=1: the module given an existing plain ioredis client (it then uses that
     // client as it is, without the options it sets on the clients it creates itself).
     ...(process.env.BENCH_EXTRA === '1'
-      ? [ours('gcra', { plainClient: true, id: 'ours-gcra-plainclient', label: 'nestjs-redis-rate-limit gcra, redis: an existing plain ioredis client (informational)' })]
+      ? [ours('gcra', { passed: 'ioredis', id: 'ours-gcra-plainclient', label: 'nestjs-redis-rate-limit gcra, redis: an existing plain ioredis client (informational)' })]
       : []),
   ];
 }

@@ -21,6 +21,7 @@ import { AfterResponse, type PolicyCharge } from './after-response.js';
 import { withTimeout } from './with-timeout.js';
 import { StoreCaller, StoreUnavailableError } from './store-caller.js';
 import { UserFunctionError } from './user-function-error.js';
+import { LeaseTable } from './lease-table.js';
 
 /** Denials are cached per policy set, tracker values, resolved limit and cost: all in the calls. */
 const denyCacheKey = (calls: readonly StoreCall[]) => {
@@ -47,6 +48,8 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
   private readonly denyCache: DenyCache | undefined;
   private observers: ObserverSet | undefined;
   private readonly afterResponse: AfterResponse;
+  /** Units of `lease` policies taken by this instance, spent here. */
+  private readonly leases: LeaseTable;
   /** The module's `tracker` option; without one, the client's address. */
   readonly moduleTracker: Tracker;
 
@@ -72,6 +75,7 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
       },
       new FailureLog(this.logger),
     );
+    this.leases = new LeaseTable((calls) => this.storeCaller.decide(calls), new FailureLog(this.logger));
   }
 
   /** The circuit breaker in front of the store (the health indicator reports its state). */
@@ -93,14 +97,24 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
     this.observers.add(observer, this.breaker.state !== 'closed');
   }
 
-  /** Releases the concurrency slots still held, before the store closes its connection. */
-  beforeApplicationShutdown(): Promise<void> {
-    return this.afterResponse.releaseAll();
+  /** Releases the concurrency slots still held and gives back leased units, before the store closes its connection. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([this.afterResponse.releaseAll(), this.leases.endAll()]);
   }
 
-  /** Forgets locally cached denials (after a reset, which may have made them wrong). */
-  clearDenyCache(): void {
-    this.denyCache?.clear();
+  /**
+   * Deletes the state of `keys` in the store, and what this instance holds of it: the leases
+   * (before, so none is spent meanwhile, and after, so none taken before the reset lands) and the
+   * locally cached denials, which the reset may have made wrong.
+   */
+  async reset(keys: readonly string[]): Promise<void> {
+    this.leases.drop(keys);
+    try {
+      await this.store.reset(keys);
+    } finally {
+      this.leases.drop(keys);
+      this.denyCache?.clear();
+    }
   }
 
   /**
@@ -154,6 +168,17 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
     context: ExecutionContext | undefined,
     keepCharge = false,
   ): Promise<RateLimitVerdict> {
+    // A request of leased policies only is admitted here while the leases hold its cost.
+    const leased = !keepCharge && LeaseTable.covers(policies, calls);
+    if (leased) {
+      // Now, not `started`: the request values may have taken a while, and a lease ends on time.
+      const spent = this.leases.spend(calls, performance.now());
+      if (spent) {
+        const verdict = toVerdict(policies, calls, spent);
+        this.events.decided(verdict, trackers, started);
+        return verdict;
+      }
+    }
     // Concurrency denials end when a request finishes, which no retry time tells: never cached.
     const denyCache = this.denyCache && !policies.some((p) => p.shadow || p.spec.kind === 'slots') ? this.denyCache : undefined;
     // The key is only built when there is a cached denial to look up, or a new one to keep.
@@ -168,7 +193,7 @@ export class RateLimitEngine implements BeforeApplicationShutdown {
     let verdict: RateLimitVerdict;
     let charges: Array<PolicyCharge | undefined> | undefined;
     try {
-      const decided = await this.storeCaller.decide(calls);
+      const decided = leased ? await this.leases.refill(policies, calls) : await this.storeCaller.decide(calls);
       verdict = toVerdict(policies, calls, decided);
       charges = chargesOf(policies, calls, decided, this.store, keepCharge);
     } catch (error) {

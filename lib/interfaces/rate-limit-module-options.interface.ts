@@ -23,7 +23,25 @@ export interface IoredisCompatibleClient {
   quit(): Promise<unknown>;
 }
 
-export type RedisConnection = string | RedisOptions | RedisClusterConnection | RedisSentinelConnection | Redis | Cluster | IoredisCompatibleClient;
+/**
+ * A node-redis (`redis` v5+) client: `createClient()`, `createCluster()` or `createSentinel()`,
+ * recognised by shape (node-redis is an optional peer; its types are not needed).
+ */
+export interface NodeRedisCompatibleClient {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  sendCommand(...args: never[]): Promise<unknown>;
+}
+
+export type RedisConnection =
+  | string
+  | RedisOptions
+  | RedisClusterConnection
+  | RedisSentinelConnection
+  | Redis
+  | Cluster
+  | IoredisCompatibleClient
+  | NodeRedisCompatibleClient;
 
 export type HeaderStyle = 'legacy' | 'ietf' | 'both' | 'none';
 

@@ -68,4 +68,12 @@ export interface RateLimitPolicy {
    * difference is given back (lower) or charged as capped debt (higher) after it.
    */
   settle?: Settle;
+  /**
+   * An integer >= 2, for hot keys (`fixed-window`, `token-bucket`, `gcra`): this instance takes
+   * up to `lease` units from Redis in one call and admits locally while they last. A fixed-window
+   * lease ends at the window's end or after 1 s, whichever is first, and gives unused units back
+   * into its window; a bucket lease ends after 1 s. Not with `blockFor`, `settle`, `refund` or
+   * shadow mode.
+   */
+  lease?: number;
 }

@@ -115,8 +115,8 @@ export function resolveOptions(options: RateLimitModuleOptions | undefined): Res
 
 /**
  * A client object the module cannot drive would start without error and then fail every
- * decision into `failMode` (a node-redis client, say): refused here instead. Connection options
- * are plain objects; a client is an instance of a class.
+ * decision into `failMode`: refused here instead. Connection options are plain objects; a
+ * client is an instance of a class.
  */
 function checkClient(redis: unknown): void {
   if (typeof redis !== 'object' || redis === null || isRedisClient(redis)) return;
@@ -125,8 +125,8 @@ function checkClient(redis: unknown): void {
   const name = (redis as { constructor?: { name?: string } }).constructor?.name || 'this object';
   throw configError(
     WHERE,
-    `redis: ${name} is not a client this module can use: pass an ioredis client (Redis or Cluster) or an ioredis-compatible one (iovalkey), ` +
-      'or a URL or connection options for the module to connect itself (node-redis clients are not supported yet)',
+    `redis: ${name} is not a client this module can use: pass an ioredis client (Redis or Cluster), an ioredis-compatible one (iovalkey), ` +
+      'a node-redis v5 client (createClient(), createCluster() or createSentinel()), or a URL or connection options for the module to connect itself',
   );
 }
 

@@ -9,8 +9,10 @@ import { checkLimitRange } from './limit-range.js';
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** The fields a policy object may have. */
 export const POLICY_FIELDS: ReadonlySet<string> = new Set([
-  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode', 'skipIf', 'refund', 'settle',
+  'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode', 'skipIf', 'refund', 'settle', 'lease',
 ]);
+/** The algorithms whose units a policy may lease. */
+const LEASED = ['fixed-window', 'token-bucket', 'gcra'];
 const REFUNDS = ['on-success', 'on-failure'];
 
 /** What a policy inherits from the module's options. */
@@ -92,6 +94,7 @@ export function compilePolicy(
     if (refund !== undefined) throw fail('refund', "does not apply to 'concurrency' (its slot is always released after the response)", refund);
     if (cost !== undefined && cost !== 1) throw fail('cost', "must be 1 on 'concurrency' (one slot per request)", cost);
   }
+  const lease = compileLease(policy, spec.name, { blockForMs, settle, refund, shadow: mode === 'shadow' }, fail);
 
   const budget = policy.bucket === undefined ? scope : `bucket:${policy.bucket}`;
   return {
@@ -112,10 +115,34 @@ export function compilePolicy(
     bucket: policy.bucket,
     refund,
     settle,
+    lease,
     afterWork: refund !== undefined || settle !== undefined || spec.kind === 'slots',
     id: policyId(spec, budget, name),
     where,
   };
+}
+
+/**
+ * A policy's `lease` (0: none). Leased units are admitted locally, so nothing that needs every
+ * request to reach the store can go with it: a block after a denial, after-response work on a
+ * charge, or a shadow policy's denials.
+ */
+function compileLease(
+  policy: RateLimitPolicy,
+  algorithm: string,
+  others: { blockForMs: number; settle: unknown; refund: unknown; shadow: boolean },
+  fail: (field: string, rule: string, value: unknown) => Error,
+): number {
+  const { lease } = policy;
+  if (lease === undefined) return 0;
+  if (!(Number.isInteger(lease) && lease >= 2)) throw fail('lease', 'must be an integer >= 2', lease);
+  if (!LEASED.includes(algorithm)) throw fail('lease', `applies only to ${LEASED.map((a) => `'${a}'`).join(', ')}, not '${algorithm}'`, lease);
+  const conflict = (field: string, why: string) => fail('lease', `and ${field} exclude each other (${why})`, lease);
+  if (others.blockForMs > 0) throw conflict('blockFor', 'a block needs every denial to reach the store');
+  if (others.settle !== undefined) throw conflict('settle', 'leased units are charged before the requests that spend them');
+  if (others.refund !== undefined) throw conflict('refund', 'leased units are charged before the requests that spend them');
+  if (others.shadow) throw conflict("mode 'shadow'", 'a shadow policy must see every request in the store');
+  return lease;
 }
 
 /** Ids by resolved window (a client's tier rarely changes: a few entries per policy). */

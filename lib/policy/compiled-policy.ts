@@ -24,6 +24,8 @@ export interface CompiledPolicy {
   readonly bucket: string | undefined;
   readonly refund: RefundMode | undefined;
   readonly settle: Settle | undefined;
+  /** Units this instance takes from the store in one call and spends locally; 0: none (DESIGN.md, Leases). */
+  readonly lease: number;
   /** Whether an admitted request has work left after its response (`settle`, `refund`, a concurrency slot). */
   readonly afterWork: boolean;
   /** The `id` part of this policy's keys. */

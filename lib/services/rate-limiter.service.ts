@@ -1,12 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { RateLimitDecision } from '../interfaces/rate-limit-decision.interface.js';
 import type { RateLimitPolicy } from '../interfaces/rate-limit-policy.interface.js';
-import { RATE_LIMIT_STORE } from '../rate-limit.constants.js';
 import { RateLimitEngine } from '../engine/rate-limit-engine.js';
 import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { RateLimitPolicyRegistry } from '../policy/rate-limit-policy.registry.js';
-import type { RateLimitStore } from '../store/rate-limit-store.interface.js';
 
 /** Units reserved by `RateLimiterService.reserve()`, to settle once the actual cost is known. */
 export interface RateLimitReservation extends RateLimitDecision {
@@ -35,7 +33,6 @@ export class RateLimiterService {
   constructor(
     private readonly registry: RateLimitPolicyRegistry,
     private readonly engine: RateLimitEngine,
-    @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
   ) {}
 
   /** Takes `cost` units if the budget has them. */
@@ -90,8 +87,7 @@ export class RateLimiterService {
 
   /** Restores the full budget (and lifts a `blockFor` block). */
   async reset(key: string, policy: RateLimitPolicy): Promise<void> {
-    await this.store.reset(this.engine.keysOf(key, this.registry.forService(policy)));
-    this.engine.clearDenyCache();
+    await this.engine.reset(this.engine.keysOf(key, this.registry.forService(policy)));
   }
 
   private single(policy: CompiledPolicy, verdict: RateLimitVerdict): RateLimitDecision {

@@ -4,5 +4,6 @@ import type { ChargeHandle, StoreCall } from './rate-limit-store.interface.js';
 export const giveBackOf = (charged: StoreCall, units: number, handle: ChargeHandle): StoreCall => ({
   ...charged,
   cost: 0,
+  lease: undefined,
   giveBack: { units, handle },
 });

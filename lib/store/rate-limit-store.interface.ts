@@ -23,6 +23,12 @@ export interface StoreCall {
    * left, the state exceeding capacity by at most one capacity.
    */
   debt?: number;
+  /**
+   * Present on a lease take (fixed-window, token-bucket, gcra; `cost` >= 1): the call takes as
+   * many units as the budget has, at least `cost` and at most `lease`, as one charge (a denial,
+   * when fewer than `cost` are left, is that of `cost`).
+   */
+  lease?: number;
 }
 
 /**
@@ -52,6 +58,8 @@ export interface PolicyResult {
   retryAfterMs: number | null;
   /** Set iff this call was charged: what a give-back of it names. */
   charge: ChargeHandle | undefined;
+  /** Set on a charged lease take: the units it took. */
+  leased?: number;
 }
 
 /** What the store decided for one request: admitted iff every non-shadow policy admitted. */

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { Cluster, Redis } from 'ioredis';
 import { RATE_LIMIT_STORE, RateLimitEngine, type RateLimitStore } from 'nestjs-redis-rate-limit';
 
 export type RateLimitStoreMode = 'standalone' | 'cluster' | 'sentinel' | 'memory';
@@ -8,17 +7,20 @@ export type RateLimitStoreMode = 'standalone' | 'cluster' | 'sentinel' | 'memory
 /** PING answers faster than this on any healthy Redis; past it the indicator reports down. */
 const PING_TIMEOUT_MS = 500;
 
-const isRedisClient = (value: unknown): value is Redis | Cluster =>
-  typeof value === 'object' && value !== null &&
-  typeof (value as Redis).ping === 'function' && typeof (value as Redis).status === 'string';
-
-function modeOf(client: Redis | Cluster | undefined): RateLimitStoreMode {
-  if (!client) return 'memory';
-  if (client.isCluster) return 'cluster';
-  return (client as Redis).options?.sentinels?.length ? 'sentinel' : 'standalone';
+/** What the indicator uses of the Redis store's client port (the same for ioredis and node-redis). */
+interface RedisPortView {
+  readonly mode: Exclude<RateLimitStoreMode, 'memory'>;
+  isReady(): boolean;
+  status(): string;
+  ping(): Promise<unknown>;
 }
 
-function pingWithin(client: Redis | Cluster, ms: number): Promise<unknown> {
+const redisPortOf = (store: RateLimitStore): RedisPortView | undefined => {
+  const port = (store as { redis?: Partial<RedisPortView> }).redis;
+  return typeof port?.ping === 'function' && typeof port.isReady === 'function' ? (port as RedisPortView) : undefined;
+};
+
+function pingWithin(client: RedisPortView, ms: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no PONG within ${ms} ms`)), ms);
     client.ping().then(resolve, reject).finally(() => clearTimeout(timer));
@@ -41,11 +43,10 @@ export class RateLimitHealthIndicator {
 
   async isHealthy<const Key extends string = 'redis'>(key: Key = 'redis' as Key): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.healthIndicatorService.check(key);
-    const client = (this.store as { client?: unknown }).client;
-    const redis = isRedisClient(client) ? client : undefined;
-    const details = { mode: modeOf(redis), breaker: this.engine.breaker.state };
+    const redis = redisPortOf(this.store);
+    const details = { mode: redis?.mode ?? 'memory', breaker: this.engine.breaker.state };
     if (!redis) return indicator.up({ ...details, latencyMs: 0 });
-    if (redis.status !== 'ready') return indicator.down({ ...details, latencyMs: 0, message: `Redis connection is ${redis.status}` });
+    if (!redis.isReady()) return indicator.down({ ...details, latencyMs: 0, message: `Redis connection is ${redis.status()}` });
     const started = performance.now();
     const latencyMs = () => Math.round((performance.now() - started) * 10) / 10;
     try {

@@ -7,7 +7,7 @@ import {
   type RateLimitModuleOptions,
   type RateLimitPolicy,
 } from 'nestjs-redis-rate-limit';
-import { createClient, createCluster } from 'redis';
+import { createClient, createClientPool } from 'redis';
 import { RedisServer } from '../support/redis-server.js';
 import { ADAPTERS } from '../support/http-app.js';
 import { startupError } from '../support/http-suite.js';
@@ -149,11 +149,28 @@ describe.each(ADAPTERS)('start-up errors on %s', (adapter) => {
   });
 
   it.each([
-    ['createClient()', () => createClient({ url: redis.url })],
-    ['createCluster()', () => createCluster({ rootNodes: [{ url: redis.url }] })],
-  ])('a node-redis client (%s) is refused at start-up, naming the option, instead of failing every decision', async (_name, create) => {
-    const message = await expectConfigError(withModule([UndecoratedController], { redis: create() as never }), 'redis', 'node-redis');
+    ['a node-redis client pool (createClientPool())', () => createClientPool({ url: redis.url })],
+    ['an object of another class', () => new (class RedisLookalike {
+      readonly status = 'ready';
+    })()],
+  ])('a client the module cannot drive, %s, is refused at start-up, naming the option, instead of failing every decision', async (_name, create) => {
+    const message = await expectConfigError(withModule([UndecoratedController], { redis: create() as never }), 'redis');
     expect(message).toMatch(/ioredis/);
+    expect(message).toMatch(/node-redis/);
+  });
+
+  it('a node-redis client is accepted (and connected at start-up if it is not yet), and left open without our listeners', async () => {
+    const client = createClient({ url: redis.url }).on('error', () => undefined);
+    const listeners = () => ['ready', 'reconnecting', 'end'].map((event) => client.listenerCount(event));
+    const before = listeners();
+    try {
+      expect(await startupError(adapter, withModule([UndecoratedController], { redis: client }))).toBeUndefined();
+      expect(client.isReady).toBe(true);
+      expect(await client.ping()).toBe('PONG');
+      expect(listeners()).toEqual(before);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('importing the module twice is refused', async () => {

@@ -34,9 +34,12 @@ export function flat(verdict: StoreVerdict): number[] {
   return row;
 }
 
-/** The charge handles of a verdict as one flat row: per call its handle's value and seq (0, 0: not charged). */
+/**
+ * The charge handles of a verdict as one flat row: per call its handle's value and seq, and the
+ * units a lease take took (0, 0, 0: not charged).
+ */
 export function handles(verdict: StoreVerdict): number[] {
-  return verdict.results.flatMap((r) => (r.charge ? [r.charge.value, r.charge.seq] : [0, 0]));
+  return verdict.results.flatMap((r) => (r.charge ? [r.charge.value, r.charge.seq, r.leased ?? 0] : [0, 0, 0]));
 }
 
 /** A store that decides on a caller's clock (both stores do, for tests). */

@@ -72,12 +72,16 @@ interface Step {
   tier: 0 | 1;
   /**
    * Per policy: a cost, or (negative) a give-back: -1 to -3 units, -4 the whole charge; -5
-   * renews a charge (a concurrency slot; a no-op elsewhere); -6 a debt of 1 to 8 units.
+   * renews a charge (a concurrency slot; a no-op elsewhere); -6 a debt of 1 to 8 units; -7 a
+   * lease take (fixed-window and the buckets) of cost 1 to 3 and a lease of 2 to 9 units.
    */
   costs: number[];
   /** Which earlier charge of the client a give-back returns (modulo those not yet given back). */
   pick: number;
 }
+
+/** The algorithms a policy may lease units of. */
+const LEASED: AlgorithmName[] = ['fixed-window', 'token-bucket', 'gcra'];
 
 const limitArb = fc.oneof({ arbitrary: fc.integer({ min: 1, max: 8 }), weight: 4 }, { arbitrary: fc.integer({ min: 9, max: 300 }), weight: 1 });
 const windowArb = fc.oneof(
@@ -133,6 +137,7 @@ function stepsArb(policies: Policy[]): fc.Arbitrary<Step[]> {
         { arbitrary: fc.constantFrom(-4, -5), weight: 4 },
       );
     }
+    const leases = LEASED.includes(p.algorithm) ? [{ arbitrary: fc.constant(-7), weight: 4 }] : [];
     return fc.oneof(
       { arbitrary: fc.constant(1), weight: 8 },
       { arbitrary: fc.constant(0), weight: 1 },
@@ -141,6 +146,7 @@ function stepsArb(policies: Policy[]): fc.Arbitrary<Step[]> {
       { arbitrary: fc.integer({ min: -4, max: -1 }), weight: 2 },
       { arbitrary: fc.constant(-5), weight: 1 },
       { arbitrary: fc.constant(-6), weight: 2 },
+      ...leases,
     );
   };
   const step = fc.record({
@@ -207,6 +213,10 @@ function callsOf(policies: Policy[], s: Step, charges: Charges): StoreCall[] {
       calls.push({ ...made, debt: 1 + s.pick });
       return;
     }
+    if (cost === -7) {
+      calls.push({ ...made, cost: 1 + (s.pick % 3), lease: 2 + s.pick });
+      return;
+    }
     if (cost === -5) {
       calls.push({ ...made, renew: (open[s.pick % Math.max(1, open.length)] ?? none).handle });
       return;
@@ -224,7 +234,7 @@ function recordCharges(policies: Policy[], s: Step, calls: StoreCall[], verdict:
     if (!result.charge) return;
     const id = `${s.client}:${indices[j]}`;
     if (!charges.has(id)) charges.set(id, []);
-    charges.get(id)!.push({ handle: result.charge, cost: calls[j].cost });
+    charges.get(id)!.push({ handle: result.charge, cost: result.leased ?? calls[j].cost });
   });
 }
 

@@ -14,6 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, type Type } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 import {
   RATE_LIMIT_STORE,
   RateLimit,
@@ -23,7 +24,7 @@ import {
   type RateLimitModuleOptions,
 } from 'nestjs-redis-rate-limit';
 import type { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
-import { DECIDE_SHA } from '../../lib/store/redis/script-warm-up.js';
+import { DECIDE_SHA } from '../../lib/store/redis/decide-sha.js';
 import { countOf, request, startApp, type TestApp } from '../support/http-app.js';
 import { burstAgent, clientHeaderTracker, concurrentStatuses, DECISION_TIMEOUT, sleep } from '../support/http-suite.js';
 import { RedisCluster } from '../support/redis-cluster.js';
@@ -63,7 +64,7 @@ async function coldApp(redis: RateLimitModuleOptions['redis'], keyPrefix: string
     imports: [RateLimitModule.forRoot({ redis, keyPrefix, tracker: clientHeaderTracker, timeout: DECISION_TIMEOUT, onDecision: (e) => events.push(e) })],
     controllers: CONTROLLERS,
   });
-  const { client } = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE);
+  const client = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE).redis.client as Redis | Cluster;
   const agent = burstAgent(BURST);
   return {
     app: { ...app, close: () => app.close().finally(() => agent.destroy()) },
@@ -157,30 +158,83 @@ describe.each([
   });
 });
 
+/** A client the app passes, and what the test checks on it after the app. */
+interface Passed {
+  client: object;
+  /** Open and answering, as the app left it. */
+  answers(): Promise<boolean>;
+  /** Listeners on the events the module follows, on the client and the connections that decide, beyond the library's own. */
+  added(): number[];
+  close(): void;
+}
+
+/** An ioredis client made without connecting (`lazyConnect`): the module connects it. ioredis itself listens to none of these events. */
+function ioredisPassed(client: Redis | Cluster): Passed {
+  return {
+    client,
+    answers: async () => client.status === 'ready' && (await client.ping()) === 'PONG',
+    added: () => [
+      ...['ready', 'refresh', '+node'].map((event) => client.listenerCount(event)),
+      ...(client.isCluster ? (client as Cluster).nodes('all').map((node) => node.listenerCount('ready')) : []),
+    ],
+    close: () => client.disconnect(),
+  };
+}
+
+type Listened = { listenerCount(event: string): number };
+/** node-redis listens to some of these events itself: what it has on a connected client is the baseline. */
+function addedSince(connections: () => Listened[]): () => number[] {
+  const counts = () => connections().flatMap((c) => ['ready', 'reconnecting', 'end'].map((event) => c.listenerCount(event)));
+  const baseline = counts();
+  return () => counts().map((count, i) => count - baseline[i]);
+}
+
+/** A node-redis client, connected by the app as node-redis apps do. */
+async function nodeRedisClientPassed(): Promise<Passed> {
+  const client = createClient({ url: server.url }).on('error', () => undefined);
+  await client.connect();
+  return {
+    client,
+    answers: async () => client.isReady && (await client.ping()) === 'PONG',
+    added: addedSince(() => [client]),
+    close: () => client.destroy(),
+  };
+}
+
+async function nodeRedisClusterPassed(): Promise<Passed> {
+  const client = createCluster({ rootNodes: cluster.startupNodes.map((socket) => ({ socket })) }).on('error', () => undefined);
+  await client.connect();
+  return {
+    client,
+    answers: async () => client.isOpen && String(await client.sendCommand(undefined, true, ['PING'])) === 'PONG',
+    added: addedSince(() => client.masters.flatMap((node) => (node.client ? [node.client as Listened] : []))),
+    close: () => client.destroy(),
+  };
+}
+
 describe.each([
-  { name: 'a Cluster instance', client: () => new Cluster(cluster.startupNodes, { lazyConnect: true }), nodes: () => clusterNodes },
-  { name: 'a lazyConnect Redis instance', client: () => new Redis(server.url, { lazyConnect: true }), nodes: () => [serverNode] },
-])('$name passed in', ({ client: create, nodes }) => {
-  it('is connected with the script loaded at start-up, and left open, without our listeners, at shutdown', async () => {
+  { name: 'an ioredis Cluster instance', prefix: 'io-cluster', pass: async () => ioredisPassed(new Cluster(cluster.startupNodes, { lazyConnect: true })), nodes: () => clusterNodes },
+  { name: 'a lazyConnect ioredis Redis instance', prefix: 'io-lazy', pass: async () => ioredisPassed(new Redis(server.url, { lazyConnect: true })), nodes: () => [serverNode] },
+  { name: 'a node-redis createCluster() client', prefix: 'nr-cluster', pass: nodeRedisClusterPassed, nodes: () => clusterNodes },
+  { name: 'a node-redis createClient() client', prefix: 'nr-client', pass: nodeRedisClientPassed, nodes: () => [serverNode] },
+])('$name passed in', ({ prefix, pass, nodes }) => {
+  it('is connected with the script loaded on every node at start-up, and left open, without our listeners, at shutdown', async () => {
     await flushScripts(nodes());
-    const client = create();
+    const passed = await pass();
     try {
-      const cold = await coldApp(client, 'passed-in');
+      const cold = await coldApp(passed.client as RateLimitModuleOptions['redis'], prefix);
       try {
-        expect(statuses(cold.deciding())).toEqual(nodes().map(() => 'ready'));
         expect(await scriptLoaded(nodes())).toEqual(allTrue(nodes()));
         expect(await cold.burst('gcra', 'passed-in')).toEqual(EXACT);
         expect(cold.failed()).toEqual([]);
       } finally {
         await cold.app.close();
       }
-      expect(client.status).toBe('ready');
-      expect(await client.ping()).toBe('PONG');
-      // ioredis itself listens to none of these on a connected client or its nodes.
-      const nodeListeners = client.isCluster ? (client as Cluster).nodes('all').map((node) => node.listenerCount('ready')) : [];
-      expect([client.listenerCount('ready'), client.listenerCount('refresh'), client.listenerCount('+node'), ...nodeListeners]).toEqual([0, 0, 0, ...nodeListeners.map(() => 0)]);
+      expect(await passed.answers()).toBe(true);
+      const added = passed.added();
+      expect(added).toEqual(added.map(() => 0));
     } finally {
-      client.disconnect();
+      passed.close();
     }
   });
 });

@@ -3,7 +3,8 @@
  * the same port, script cache flushed. Every decision fails within its `timeout` (plus what a
  * loaded machine adds, measured), with the fail mode of its policies (module-wide or per policy, the strictest of a
  * route winning); the circuit breaker stops calling Redis and recovers on its own; failures are
- * logged once per burst and reported per request through `onDecision`.
+ * logged once per burst and reported per request through `onDecision`. The outages run against
+ * the module's own ioredis client (a URL) and against a node-redis client the app passed.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, type ExecutionContext } from '@nestjs/common';
@@ -13,7 +14,9 @@ import { RateLimit, RateLimitModule, type RateLimitEvent, type RateLimitModuleOp
 import { RateLimitEngine } from '../../lib/engine/rate-limit-engine.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { request, startApp, type HttpResult, type TestApp } from '../support/http-app.js';
+import { standaloneClient, type PassedClient } from '../support/redis-clients.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
+import { createClient } from 'redis';
 
 const TIMEOUT_MS = 100;
 /**
@@ -134,21 +137,36 @@ const percentile = (values: number[], p: number) => {
 
 const UNAVAILABLE_BODY = { statusCode: 503, message: 'Rate limiter unavailable', retryAfter: expect.any(Number) };
 
-describe('Redis frozen (SIGSTOP) mid-traffic', () => {
+/** What the app passes as `redis`: a URL (the module connects its own ioredis client), or a node-redis client of its own. */
+const CONNECTIONS = [['a URL', 'url'], ['a node-redis client', 'node-redis']] as const;
+type Connection = (typeof CONNECTIONS)[number][1];
+
+/** The `redis` option for `server`, and what closes it after the app (a passed client is the app's to close). */
+async function connectionTo(connection: Connection, server: RedisServer): Promise<{ redis: RateLimitModuleOptions['redis']; close(): Promise<void> }> {
+  if (connection === 'url') return { redis: server.url, close: async () => undefined };
+  const passed: PassedClient = await standaloneClient('node-redis', server.port);
+  return { redis: passed.client as RateLimitModuleOptions['redis'], close: () => passed.close() };
+}
+
+describe.each(CONNECTIONS)('Redis frozen (SIGSTOP) mid-traffic, redis: %s', (_label, connection) => {
   let redis: RedisServer;
   let open: Harness;
   let closed: Harness;
+  const clients: Array<{ close(): Promise<void> }> = [];
   const logger = new CaptureLogger();
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    open = await harness(redis.url, { keyPrefix: 'open' }, logger);
-    closed = await harness(redis.url, { keyPrefix: 'closed', failMode: 'closed' }, logger);
+    const [forOpen, forClosed] = [await connectionTo(connection, redis), await connectionTo(connection, redis)];
+    clients.push(forOpen, forClosed);
+    open = await harness(forOpen.redis, { keyPrefix: 'open' }, logger);
+    closed = await harness(forClosed.redis, { keyPrefix: 'closed', failMode: 'closed' }, logger);
   });
   afterAll(async () => {
     redis.resume();
     await open?.app.close();
     await closed?.app.close();
+    await Promise.all(clients.map((c) => c.close()));
     await redis.destroy();
   });
 
@@ -241,17 +259,21 @@ describe('Redis frozen (SIGSTOP) mid-traffic', () => {
   });
 });
 
-describe('Redis killed and restarted on the same port', () => {
+describe.each(CONNECTIONS)('Redis killed and restarted on the same port, redis: %s', (_label, connection) => {
   let redis: RedisServer;
   let h: Harness;
+  let client: { close(): Promise<void> } | undefined;
   const logger = new CaptureLogger();
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    h = await harness(redis.url, {}, logger);
+    const to = await connectionTo(connection, redis);
+    client = to;
+    h = await harness(to.redis, {}, logger);
   });
   afterAll(async () => {
     await h?.app.close();
+    await client?.close();
     await redis.destroy();
   });
 
@@ -287,14 +309,25 @@ describe('Redis killed and restarted on the same port', () => {
     await redis.restart();
     const recovery = await untilDecided(`${h.app.url}/inherit`);
     console.log(`kill: decisions by Redis again ${recovery.toFixed(0)} ms after the restart`);
+    // The restarted server is empty: nothing of the requests answered while it was gone (those
+    // in flight at the kill included) was sent to it after the reconnect.
+    const admin = redis.client();
+    try {
+      expect(await admin.keys('*{flight-*')).toEqual([]);
+      expect(await admin.keys('*{down}*')).toEqual([]);
+    } finally {
+      admin.disconnect();
+    }
     // A fresh server: enforcement from scratch, exact.
     expect(await statuses(`${h.app.url}/inherit`, 'after', 6)).toEqual([200, 200, 200, 200, 200, 429]);
     expect(await statuses(`${h.app.url}/mixed`, 'after', 6)).toEqual([200, 200, 200, 200, 200, 429]);
 
-    // One line per burst: the failed decisions, the connection errors.
+    // One line per burst: the failed decisions, and the connection errors of the module's own
+    // client (a client the app passed is the app's to watch).
+    const owned = connection === 'url';
     expect(logger.rateLimit('error', 'rate limit decision failed')).toHaveLength(1);
-    expect(logger.rateLimit('error', 'Redis connection error').length).toBeLessThanOrEqual(1);
-    expect(logger.rateLimit('log', 'Redis connection restored')).toHaveLength(1);
+    expect(logger.rateLimit('error', 'Redis connection error').length).toBeLessThanOrEqual(owned ? 1 : 0);
+    expect(logger.rateLimit('log', 'Redis connection restored')).toHaveLength(owned ? 1 : 0);
     expect(h.events.filter((e) => e.outcome === 'failed').length).toBeGreaterThanOrEqual(down.length);
   });
 });
@@ -304,30 +337,38 @@ describe('Redis script cache lost', () => {
   let admin: Redis;
   let own: Harness;
   let shared: Harness;
+  let nodeRedis: Harness;
   let userClient: Redis;
+  let nodeRedisClient: PassedClient;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
     admin = redis.client();
     userClient = new Redis(redis.url);
+    nodeRedisClient = await standaloneClient('node-redis', redis.port);
     // Redis stays up here: a generous timeout, so that a decision slowed by a loaded machine is
     // not failed open and counted as an admission.
     own = await harness(redis.url, { keyPrefix: 'own', timeout: 5_000 });
     shared = await harness(userClient, { keyPrefix: 'shared', timeout: 5_000 });
+    nodeRedis = await harness(nodeRedisClient.client as RateLimitModuleOptions['redis'], { keyPrefix: 'node-redis', timeout: 5_000 });
   });
   afterAll(async () => {
     await own?.app.close();
     await shared?.app.close();
+    await nodeRedis?.app.close();
     userClient?.disconnect();
+    await nodeRedisClient?.close();
     admin?.disconnect();
     await redis.destroy();
   });
   afterEach(() => {
-    expect([...own.events, ...shared.events].filter((e) => e.outcome === 'failed')).toEqual([]);
+    expect([...own.events, ...shared.events, ...nodeRedis.events].filter((e) => e.outcome === 'failed')).toEqual([]);
   });
 
-  it.each(['own', 'shared'] as const)('SCRIPT FLUSH between two requests: the second is decided normally (%s client)', async (which) => {
-    const { app } = which === 'own' ? own : shared;
+  const harnessed = (which: 'own' | 'shared' | 'node-redis') => ({ own, shared, 'node-redis': nodeRedis })[which];
+
+  it.each(['own', 'shared', 'node-redis'] as const)('SCRIPT FLUSH between two requests: the second is decided normally (%s client)', async (which) => {
+    const { app } = harnessed(which);
     for (const route of ['inherit', 'mixed']) {
       const first = await request(`${app.url}/${route}`, { headers: { 'x-client': 'flush' } });
       expect([first.status, first.headers['x-ratelimit-remaining']]).toEqual([200, '4']);
@@ -337,8 +378,8 @@ describe('Redis script cache lost', () => {
     }
   });
 
-  it('SCRIPT FLUSH under concurrent traffic: limits stay exact', async () => {
-    const url = `${own.app.url}/inherit`;
+  it.each(['own', 'node-redis'] as const)('SCRIPT FLUSH under concurrent traffic: limits stay exact (%s client)', async (which) => {
+    const url = `${harnessed(which).app.url}/inherit`;
     const pending = Array.from({ length: 30 }, (_, i) => {
       if (i === 10) void admin.script('FLUSH');
       return request(url, { headers: { 'x-client': 'flush-burst' } }).then((r) => r.status);
@@ -380,28 +421,35 @@ describe('Redis unreachable at start-up', () => {
   });
 });
 
-describe('a user-provided client', () => {
+/** A client the app created without connecting it: ioredis with `lazyConnect`, node-redis before `connect()`; both with their offline queues on. */
+const UNCONNECTED = [
+  ['an ioredis client created with lazyConnect', (url: string) => new Redis(url, { lazyConnect: true })],
+  ['a node-redis client not connected yet', (url: string) => createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) } }).on('error', () => undefined)],
+] as const;
+
+describe.each(UNCONNECTED)('a user-provided client: %s', (_label, create) => {
   let redis: RedisServer;
-  let lazy: Redis;
+  let client: ReturnType<(typeof UNCONNECTED)[number][1]>;
   let h: Harness;
   beforeAll(async () => {
     redis = await RedisServer.start();
-    lazy = new Redis(redis.url, { lazyConnect: true });
-    h = await harness(lazy, {});
+    client = create(redis.url);
+    h = await harness(client, {});
   });
   afterAll(async () => {
     await h?.app.close();
-    lazy?.disconnect();
+    if (client instanceof Redis) client.disconnect();
+    else await client.close().catch(() => undefined);
     await redis.destroy();
   });
 
-  it('created with lazyConnect is connected at start-up (decisions do not stay in failMode)', async () => {
-    expect(lazy.status).toBe('ready');
+  it('is connected at start-up (decisions do not stay in failMode)', async () => {
+    expect(client instanceof Redis ? client.status : client.isReady).toBe(client instanceof Redis ? 'ready' : true);
     expect(await statuses(`${h.app.url}/inherit`, 'lazy', 6)).toEqual([200, 200, 200, 200, 200, 429]);
     expect(h.events.filter((e) => e.outcome === 'failed')).toEqual([]);
   });
 
-  it('with its offline queue on, still never makes a request wait while Redis is down', async () => {
+  it('with its offline queue on, still never makes a request wait while Redis is down, nor sends it after the reconnect', async () => {
     await redis.stop();
     const eventsBefore = h.events.length;
     const lag = lagMonitor();
@@ -412,7 +460,16 @@ describe('a user-provided client', () => {
     for (const e of failed) expect(e.latencyMs).toBeLessThanOrEqual(decisionBoundMs(lagMs));
     for (const r of results) expect(r.ms).toBeLessThan(HANG_MS);
     expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? 200 : 503)));
-    // ioredis's own offline queue holds nothing of ours.
-    expect((lazy as unknown as { offlineQueue: { length: number } }).offlineQueue.length).toBe(0);
+
+    // Back up (empty): the client's offline queue held nothing of ours, so nothing was charged
+    // for the requests answered while Redis was down.
+    await redis.restart();
+    await untilDecided(`${h.app.url}/inherit`);
+    const admin = redis.client();
+    try {
+      expect(await admin.keys('*down-*')).toEqual([]);
+    } finally {
+      admin.disconnect();
+    }
   });
 });

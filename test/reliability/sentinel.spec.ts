@@ -3,15 +3,18 @@
  * master is killed (SIGKILL) mid-traffic, the sentinel promotes the replica, and decisions
  * resume on it with no restart of the app. Replication is asynchronous, so the writes the
  * replica had not received when the master died are lost: those admissions are granted again.
- * The test measures and prints that cost (and the time without decisions).
+ * The test measures and prints that cost (and the time without decisions). It runs on the
+ * module's own ioredis client (`{ sentinels, name }`) and on a node-redis `createSentinel()`
+ * client the app passes.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { Controller, Get } from '@nestjs/common';
-import { RATE_LIMIT_STORE, RateLimit, RateLimiterService, RateLimitModule, type RateLimitEvent, type RateLimitPolicy } from 'nestjs-redis-rate-limit';
+import { RATE_LIMIT_STORE, RateLimit, RateLimiterService, RateLimitModule, type RateLimitEvent, type RateLimitModuleOptions, type RateLimitPolicy } from 'nestjs-redis-rate-limit';
 import type { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
 import { request, startApp, type TestApp } from '../support/http-app.js';
 import { clientHeaderTracker } from '../support/http-suite.js';
+import { sentinelClient, type PassedClient } from '../support/redis-clients.js';
 import { RedisSentinelSet } from '../support/redis-sentinel.js';
 
 const LIMIT = 300;
@@ -34,21 +37,24 @@ class FailoverController {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each([
-  ['a healthy replica', 0],
-  [`a replica cut off ${CUT_OFF_MS} ms before the crash`, CUT_OFF_MS],
-] as Array<[string, number]>)('Sentinel failover with %s', (_label, cutOffMs) => {
+  ['a healthy replica', 'own', 0],
+  [`a replica cut off ${CUT_OFF_MS} ms before the crash`, 'own', CUT_OFF_MS],
+  ['a healthy replica', 'node-redis', 0],
+] as Array<[string, 'own' | 'node-redis', number]>)('Sentinel failover with %s, on the %s client', (_label, client, cutOffMs) => {
   let set: RedisSentinelSet;
   let app: TestApp;
   let admin: Redis;
+  let passed: PassedClient | undefined;
   const events: RateLimitEvent[] = [];
 
   beforeAll(async () => {
     set = await RedisSentinelSet.start();
     admin = set.master.client();
+    if (client === 'node-redis') passed = await sentinelClient('node-redis', set.sentinels, set.name);
     app = await startApp('express', {
       imports: [
         RateLimitModule.forRoot({
-          redis: { sentinels: set.sentinels, name: set.name },
+          redis: (passed?.client ?? { sentinels: set.sentinels, name: set.name }) as RateLimitModuleOptions['redis'],
           tracker: clientHeaderTracker,
           // Fail closed: a request is counted as admitted only when Redis admitted it.
           failMode: 'closed',
@@ -62,6 +68,7 @@ describe.each([
   afterAll(async () => {
     admin?.disconnect();
     await app?.close();
+    await passed?.close();
     await set?.destroy();
   });
 
@@ -113,8 +120,8 @@ describe.each([
     }
     const resumedAfter = performance.now() - killedAt;
     if (remaining < 0) {
-      const { client } = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE);
-      throw new Error(`no decision by Redis ${resumedAfter.toFixed(0)} ms after the kill; client status '${client.status}'`);
+      const { redis } = app.app.get<RedisRateLimitStore>(RATE_LIMIT_STORE);
+      throw new Error(`no decision by Redis ${resumedAfter.toFixed(0)} ms after the kill; client status '${redis.status()}'`);
     }
 
     // What the promoted replica remembers, against what was admitted before the kill.
@@ -144,7 +151,7 @@ describe.each([
 
     console.log(
       [
-        `Sentinel failover with ${_label} (limit ${LIMIT}, ${LOOPS} concurrent request loops on one key):`,
+        `Sentinel failover with ${_label}, ${client} client (limit ${LIMIT}, ${LOOPS} concurrent request loops on one key):`,
         `  admitted before the master was SIGKILLed: ${admittedBefore}` +
           (admittedAtCutOff === undefined ? '' : ` (${admittedBefore - admittedAtCutOff} of them after the replica was cut off)`) +
           `; ${unavailable} requests got 503 while no master was up`,

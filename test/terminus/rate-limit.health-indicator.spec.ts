@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { TerminusModule } from '@nestjs/terminus';
 import { RateLimiterService, RateLimitModule, type RateLimitModuleOptions } from 'nestjs-redis-rate-limit';
 import { RateLimitHealthIndicator } from 'nestjs-redis-rate-limit/terminus';
+import { standaloneClient, type PassedClient } from '../support/redis-clients.js';
 import { RedisServer } from '../support/redis-server.js';
 
 async function indicatorFor(options: RateLimitModuleOptions): Promise<{ indicator: RateLimitHealthIndicator; moduleRef: TestingModule }> {
@@ -16,17 +17,23 @@ async function indicatorFor(options: RateLimitModuleOptions): Promise<{ indicato
   return { indicator: moduleRef.get(RateLimitHealthIndicator), moduleRef };
 }
 
-describe('RateLimitHealthIndicator on standalone Redis', () => {
+describe.each([
+  ['a URL (the module connects ioredis)', 'url'],
+  ['a node-redis client', 'node-redis'],
+] as const)('RateLimitHealthIndicator on standalone Redis, redis: %s', (_label, connection) => {
   let redis: RedisServer;
+  let passed: PassedClient | undefined;
   let indicator: RateLimitHealthIndicator;
   let moduleRef: TestingModule;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    ({ indicator, moduleRef } = await indicatorFor({ redis: redis.url }));
+    if (connection === 'node-redis') passed = await standaloneClient('node-redis', redis.port);
+    ({ indicator, moduleRef } = await indicatorFor({ redis: (passed?.client ?? redis.url) as RateLimitModuleOptions['redis'] }));
   });
   afterAll(async () => {
     await moduleRef.close();
+    await passed?.close();
     await redis.destroy();
   });
 

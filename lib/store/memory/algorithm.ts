@@ -22,3 +22,9 @@ export interface Algorithm<V extends Verdict = Verdict> {
   check(call: StoreCall, table: StateTable, nowUs: number, nowMs: number): V;
   finish(call: StoreCall, verdict: V, charge: boolean, table: StateTable, nowUs: number, nowMs: number): Finished;
 }
+
+/**
+ * Units a charge of `call` takes: its cost, or for a lease take as many as the budget has
+ * (`available`), at least the cost and at most the lease.
+ */
+export const chargeUnits = (call: StoreCall, available: number) => (call.lease ? Math.max(call.cost, Math.min(call.lease, available)) : call.cost);

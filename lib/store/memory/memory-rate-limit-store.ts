@@ -113,13 +113,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
         remaining = 0;
         resetMs = Math.max(resetMs, v.block);
       }
+      // As the script replies, a lease take's seq is the units it took.
       results[i] = {
         allowed: v.ok,
         remaining,
         resetMs,
         retryAfterMs: v.retry === -1 ? null : v.retry,
-        charge: handle === 0 ? undefined : { value: handle, seq },
+        charge: handle === 0 ? undefined : { value: handle, seq: call.lease ? 0 : seq },
       };
+      if (handle !== 0 && call.lease) results[i].leased = seq;
     });
     observer?.storeCall((performance.now() - startedAt) / 1000);
     return { allowed: allAllowed, results };

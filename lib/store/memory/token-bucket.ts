@@ -1,4 +1,4 @@
-import type { Algorithm, Verdict } from './algorithm.js';
+import { chargeUnits, type Algorithm, type Verdict } from './algorithm.js';
 
 interface TokenBucketVerdict extends Verdict {
   /** Emission interval T in µs: one token. */
@@ -7,11 +7,13 @@ interface TokenBucketVerdict extends Verdict {
   capacity: number;
   /** Content in µs of refill. */
   credit: number;
+  /** Units a charge takes (a lease take's share of what the bucket holds). */
+  units: number;
   /** The last write came from a clock running ahead: save the state at our time. */
   dirty: boolean;
 }
 
-/** Mirrors `lua/token-bucket.lua`. State: credit (µs), time of the last write (µs). Handle: the TAT after the charge (now + tau - credit), as in gcra. */
+/** Mirrors `lua/token-bucket.lua`. State: credit (µs), time of the last write (µs). Handle: the TAT after the charge (now + tau - credit), as in gcra (a lease take's seq: the units taken). */
 export const tokenBucket: Algorithm<TokenBucketVerdict> = {
   check(call, table, now, nowMs) {
     const T = Math.ceil((call.windowMs * 1000) / call.limit);
@@ -26,10 +28,11 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
       credit = Math.min(tau, Math.max(-tau, table.value(slot, 0) + now - last));
       dirty = last > now;
     }
-    const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, credit, dirty };
-    if (call.cost > call.burst) return v;
-    v.ok = credit >= call.cost * T;
-    v.retry = v.ok ? 0 : Math.ceil((call.cost * T - credit) / 1000);
+    const units = chargeUnits(call, Math.floor(credit / T));
+    const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, credit, units, dirty };
+    if (units > call.burst) return v;
+    v.ok = credit >= units * T;
+    v.retry = v.ok ? 0 : Math.ceil((units * T - credit) / 1000);
     return v;
   },
 
@@ -39,7 +42,7 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
     let write = charge || v.dirty;
     const back = call.giveBack;
     if (charge) {
-      credit -= call.cost * T;
+      credit -= v.units * T;
     } else if (back && back.handle.value > now) {
       credit = Math.min(tau, credit + Math.min(back.units * T, back.handle.value - now));
       write = true;
@@ -54,6 +57,6 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
         table.delete(call.key);
       }
     }
-    return [Math.max(0, Math.floor(credit / T)), Math.ceil((tau - credit) / 1000), charge ? now + tau - credit : 0, 0];
+    return [Math.max(0, Math.floor(credit / T)), Math.ceil((tau - credit) / 1000), charge ? now + tau - credit : 0, charge && call.lease ? v.units : 0];
   },
 };

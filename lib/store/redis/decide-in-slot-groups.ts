@@ -29,7 +29,7 @@ export async function decideInSlotGroups(calls: readonly StoreCall[], decide: De
   const chargedAt: number[] = [];
   for (const members of ordered) {
     // After a denial the remaining groups are only peeked, for their numbers.
-    const groupCalls = members.map((i) => (allowed ? calls[i] : { ...calls[i], cost: 0 }));
+    const groupCalls = members.map((i) => (allowed ? calls[i] : { ...calls[i], cost: 0, lease: undefined }));
     const group = await decide(groupCalls);
     members.forEach((callIndex, j) => (results[callIndex] = group.results[j]));
     if (!allowed) continue;
@@ -40,9 +40,9 @@ export async function decideInSlotGroups(calls: readonly StoreCall[], decide: De
       for (const i of chargedAt) results[i] = { ...results[i], charge: undefined };
     } else {
       members.forEach((callIndex, j) => {
-        const handle = group.results[j].charge;
+        const { charge: handle, leased } = group.results[j];
         if (handle) {
-          giveBacks.push(giveBackOf(calls[callIndex], calls[callIndex].cost, handle));
+          giveBacks.push(giveBackOf(calls[callIndex], leased ?? calls[callIndex].cost, handle));
           chargedAt.push(callIndex);
         }
       });

@@ -2,7 +2,7 @@ import type { StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
 import { decodeVerdict, encodeRequest, replyLength } from './decide-codec.js';
 
 interface Waiting {
-  policies: number;
+  calls: readonly StoreCall[];
   resolve(verdict: StoreVerdict): void;
   reject(error: unknown): void;
 }
@@ -23,15 +23,15 @@ export class DecisionBatch {
 
   add(calls: readonly StoreCall[]): Promise<StoreVerdict> {
     encodeRequest(calls, this.keys, this.args);
-    return new Promise<StoreVerdict>((resolve, reject) => this.waiting.push({ policies: calls.length, resolve, reject }));
+    return new Promise<StoreVerdict>((resolve, reject) => this.waiting.push({ calls, resolve, reject }));
   }
 
   /** Hands each request its part of the script's reply. */
   settle(reply: readonly number[]): void {
     let at = 0;
-    for (const { policies, resolve } of this.waiting) {
-      resolve(decodeVerdict(reply, at, policies));
-      at += replyLength(policies);
+    for (const { calls, resolve } of this.waiting) {
+      resolve(decodeVerdict(reply, at, calls));
+      at += replyLength(calls.length);
     }
   }
 

@@ -4,11 +4,16 @@ import type {
   RedisConnection,
   RedisSentinelConnection,
 } from '../../interfaces/rate-limit-module-options.interface.js';
+import { IoredisPort, type IoredisClient } from './ioredis-port.js';
+import { NodeRedisPort } from './node-redis-port.js';
+import { isNodeRedisClient, type NodeRedisClient } from './node-redis-shapes.js';
+import type { RedisPort } from './redis-port.js';
 
-export type RedisClient = Redis | Cluster;
+/** A client the app may pass as `redis`: ioredis (or one with its interface), or node-redis. */
+export type RedisClient = IoredisClient | NodeRedisClient;
 
 /** An existing ioredis client (`Redis` or `Cluster`), recognised by shape so that any copy of ioredis works. */
-export function isRedisClient(value: unknown): value is RedisClient {
+export function isIoredisClient(value: unknown): value is IoredisClient {
   const candidate = value as Partial<Redis> | null;
   return (
     typeof candidate === 'object' &&
@@ -46,27 +51,39 @@ const CLIENT_DEFAULTS: RedisOptions = {
 // failMode. Not overridable: the engine's fail-fast contract depends on it.
 const FAIL_FAST = { enableOfflineQueue: false } as const;
 
-/** Creates the client a connection option describes; `owned` clients are closed with the app. */
+/** A client the module can drive, ioredis or node-redis, recognised by shape. */
+export const isRedisClient = (value: unknown): value is RedisClient => isIoredisClient(value) || isNodeRedisClient(value);
+
+/** The port on a client the app passed (`owned`: false) or the module created (always ioredis). */
+export function portOf(client: RedisClient, owned: boolean): RedisPort {
+  return isNodeRedisClient(client) ? new NodeRedisPort(client) : new IoredisPort(client, owned);
+}
+
+/** The client a connection option describes: the app's own, or one the module creates; `owned` clients are closed with the app. */
 export function connectRedis(connection: RedisConnection): { client: RedisClient; owned: boolean } {
   if (isRedisClient(connection)) return { client: connection, owned: false };
-  if (typeof connection === 'string') return { client: new Redis(connection, { ...CLIENT_DEFAULTS, ...FAIL_FAST }), owned: true };
+  return { client: createClient(connection), owned: true };
+}
+
+/** Connection options to the ioredis client the module creates for them. */
+function createClient(connection: Exclude<RedisConnection, RedisClient>): IoredisClient {
+  if (typeof connection === 'string') return new Redis(connection, { ...CLIENT_DEFAULTS, ...FAIL_FAST });
   if (isCluster(connection)) {
     const options = connection.options ?? {};
     // The Cluster's own offline queue is what a request could wait in (while the slots are
     // unknown or the cluster reconnects): off. Node connections are created lazily by
     // ioredis with their own offline queue forced on (so the first command to a node may be
     // sent while it connects); it cannot be turned off there, and the engine's timeout bounds it.
-    const client = new Cluster(connection.cluster, {
+    return new Cluster(connection.cluster, {
       ...options,
       ...FAIL_FAST,
       redisOptions: options.redisOptions,
     });
-    return { client, owned: true };
   }
   if (isSentinel(connection)) {
     // failoverDetector: subscribe to the sentinels' +switch-master and reconnect to the new
     // master at once, also when the old one stays up as a replica.
-    return { client: new Redis({ ...CLIENT_DEFAULTS, failoverDetector: true, ...connection, ...FAIL_FAST }), owned: true };
+    return new Redis({ ...CLIENT_DEFAULTS, failoverDetector: true, ...connection, ...FAIL_FAST });
   }
-  return { client: new Redis({ ...CLIENT_DEFAULTS, ...connection, ...FAIL_FAST }), owned: true };
+  return new Redis({ ...CLIENT_DEFAULTS, ...(connection as RedisOptions), ...FAIL_FAST });
 }

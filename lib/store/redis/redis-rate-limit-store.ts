@@ -1,22 +1,16 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DECIDE_SCRIPT, DECIDE_SCRIPT_VERSION } from '../../generated/decide-script.js';
 import type { RateLimitObserver } from '../../metrics/rate-limit-observer.js';
 import type { RateLimitStore, StoreCall, StoreVerdict } from '../rate-limit-store.interface.js';
-import { FailureLog } from '../../support/failure-log.js';
 import { DecisionBatch } from './decision-batch.js';
 import { decideInSlotGroups, slotTag } from './decide-in-slot-groups.js';
-import type { RedisClient } from './redis-connection.js';
-import { ScriptWarmUp } from './script-warm-up.js';
-
-type DecideCommand = (...keysThenArgs: Array<string | number>) => Promise<number[]>;
+import { portOf, type RedisClient } from './redis-connection.js';
+import type { RedisPort } from './redis-port.js';
 
 /** A batch is sent at once when it holds this many keys; it keeps one script run short. */
 const MAX_BATCH_KEYS = 32;
 
 /**
- * Decides through the `decide` Lua script. ioredis routes a defined command by its fixed key
- * count, so one command is registered per key count, under a name stamped with the script's
- * version so that other libraries' (or other versions') commands on a shared client are untouched.
+ * Decides through the `decide` Lua script, on any client the port drives (ioredis or node-redis).
  *
  * The decisions asked for in one turn of the event loop are sent together, one script call per
  * batch (per Cluster slot): the socket writes, the reads and Redis's command dispatch are then
@@ -24,25 +18,22 @@ const MAX_BATCH_KEYS = 32;
  * in the order asked, as with a call of its own; it waits at most until the loop's check phase.
  */
 export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly commands: DecideCommand[] = [];
   /** Batches being filled, by Cluster slot tag ('' outside a Cluster). */
   private pending = new Map<string, DecisionBatch>();
-  private readonly warmUp: ScriptWarmUp;
+  /** The client, through the one port every client library is driven by. */
+  readonly redis: RedisPort;
+  private readonly isCluster: boolean;
   /** Hears the duration of each script call (one per batch). */
   observer: Pick<RateLimitObserver, 'storeCall'> | undefined;
 
+  /** `owned`: the module created the client (it reports its connection errors, and closes it at shutdown). */
   constructor(
-    readonly client: RedisClient,
+    client: RedisClient,
     private readonly owned = false,
     private readonly connectTimeoutMs = 5_000,
   ) {
-    this.warmUp = new ScriptWarmUp(client);
-    // ioredis reconnects by itself; its errors are reported here, once per outage, not thrown.
-    if (owned) {
-      const log = new FailureLog(new Logger('RateLimit'));
-      client.on('error', (error: Error) => log.failed(`Redis connection error: ${error.message}`));
-      client.on('ready', () => log.recovered('Redis connection restored'));
-    }
+    this.redis = portOf(client, owned);
+    this.isCluster = this.redis.mode === 'cluster';
   }
 
   /**
@@ -51,11 +42,11 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
    * until Redis is ready; the script is loaded then).
    */
   async onApplicationBootstrap(): Promise<void> {
-    // A client created with `lazyConnect` waits for its first command, which the engine never
-    // sends while the client is not ready: connect it (ioredis reconnects it from then on).
-    if (this.client.status === 'wait') this.client.connect().catch(() => undefined);
-    this.warmUp.start();
-    const state = await this.warmUp.untilWarm(this.connectTimeoutMs);
+    // A client created with `lazyConnect` (or a node-redis client not connected yet) waits for a
+    // first command, which the engine never sends while the client is not ready: connect it.
+    this.redis.connect();
+    this.redis.startWarmUp();
+    const state = await this.redis.untilWarm(this.connectTimeoutMs);
     if (state === 'not ready') {
       new Logger('RateLimit').warn(`Redis is not ready after ${this.connectTimeoutMs} ms; decisions follow failMode until it is`);
     } else if (state === 'cold') {
@@ -64,19 +55,14 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.warmUp.stop();
+    this.redis.stopWarmUp();
     // Decisions and releases still waiting for this turn's batch go out before the client quits.
     this.flush();
-    if (!this.owned) return;
-    // QUIT lets replies in flight arrive; disconnect() then closes what QUIT leaves open: in
-    // ioredis 6 the Sentinel failover detector's subscriber connections (and their reconnect
-    // timers) survive quit() and would keep the process alive.
-    await this.client.quit().catch(() => undefined);
-    this.client.disconnect();
+    if (this.owned) await this.redis.close();
   }
 
   isReady(): boolean {
-    return this.client.status === 'ready';
+    return this.redis.isReady();
   }
 
   decide(calls: readonly StoreCall[]): Promise<StoreVerdict> {
@@ -85,7 +71,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
 
   /** `decide` on a clock of the caller's (µs; 0: Redis TIME), for tests; never batched with other requests. */
   decideAt(calls: readonly StoreCall[], nowUs: number): Promise<StoreVerdict> {
-    if (this.client.isCluster && calls.length > 1) {
+    if (this.isCluster && calls.length > 1) {
       return decideInSlotGroups(calls, (group) => this.decideInOneSlot(group, nowUs));
     }
     return this.decideInOneSlot(calls, nowUs);
@@ -98,7 +84,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
       this.send(batch);
       return verdict;
     }
-    const slot = this.client.isCluster ? slotTag(calls[0].key) : '';
+    const slot = this.isCluster ? slotTag(calls[0].key) : '';
     let batch = this.pending.get(slot);
     if (!batch) {
       if (this.pending.size === 0) setImmediate(this.flush);
@@ -123,7 +109,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
   private send(batch: DecisionBatch): void {
     const observer = this.observer;
     const sentAt = observer ? performance.now() : 0;
-    this.command(batch.keys.length)(...batch.keys, ...batch.args).then(
+    this.redis.decide(batch.keys, batch.args).then(
       (reply) => {
         observer?.storeCall((performance.now() - sentAt) / 1000);
         batch.settle(reply);
@@ -137,18 +123,6 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
 
   async reset(keys: readonly string[]): Promise<void> {
     // One DEL per key: on a Cluster, keys of different trackers live in different slots.
-    await Promise.all(keys.map((key) => this.client.del(key)));
-  }
-
-  private command(numberOfKeys: number): DecideCommand {
-    let command = this.commands[numberOfKeys];
-    if (!command) {
-      const name = `rl${DECIDE_SCRIPT_VERSION}k${numberOfKeys}`;
-      const client = this.client as unknown as Record<string, DecideCommand | undefined>;
-      if (!client[name]) this.client.defineCommand(name, { numberOfKeys, lua: DECIDE_SCRIPT });
-      command = (client[name] as DecideCommand).bind(this.client);
-      this.commands[numberOfKeys] = command;
-    }
-    return command;
+    await Promise.all(keys.map((key) => this.redis.del(key)));
   }
 }

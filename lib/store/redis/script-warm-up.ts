@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { DECIDE_SCRIPT } from '../../generated/decide-script.js';
-import type { RedisClient } from './redis-connection.js';
+import { DECIDE_SHA } from './decide-sha.js';
 
-/** The sha1 that ioredis's `defineCommand` sends with EVALSHA: it hashes the script's text the same way. */
-export const DECIDE_SHA = createHash('sha1').update(DECIDE_SCRIPT).digest('hex');
+type RedisClient = Redis | Cluster;
 
 /**
- * Keeps a ready connection, with the `decide` script loaded, to every node that decides: the
+ * The warm-up of an ioredis client. Keeps a ready connection, with the `decide` script loaded, to every node that decides: the
  * client itself, or every master of a Cluster. Without it the first decisions after a start, a
  * reconnect or a failover are slow enough to miss `timeout` and follow failMode: ioredis
  * connects a Cluster's nodes lazily, and while a node connects it refuses further commands
