@@ -10,10 +10,12 @@
 // over rounds of each side's time and of the per-round B/A.
 //   node bench/lua-ab.mjs [ref-A, default main] [ref-B, default this checkout]
 // Env: AB_ROUNDS (7), AB_DECISIONS per side and round (20000), AB_CHUNK_CALLS (25),
-// AB_BATCHES (1,16: requests per call).
+// AB_BATCHES (1,16: requests per call), AB_ALGORITHMS (all), AB_KEYS per side (10000; fewer keys give each
+// sliding-log key more entries in its window: decisions per round / keys), AB_WINDOW_MS (60000;
+// shorter, entries leave the window while a round runs).
 // The arguments follow lua/decide.lua's header (one policy per request, every request admitted).
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +31,8 @@ const ROUNDS = Number(process.env.AB_ROUNDS ?? 7);
 const DECISIONS = Number(process.env.AB_DECISIONS ?? 20_000);
 const CHUNK_CALLS = Number(process.env.AB_CHUNK_CALLS ?? 25);
 const BATCHES = (process.env.AB_BATCHES ?? '1,16').split(',').map(Number);
-const KEYS = 10_000;
+const ONLY = process.env.AB_ALGORITHMS?.split(',');
+const KEYS = Number(process.env.AB_KEYS ?? 10_000);
 /** Calls in flight: keeps Redis busy; commandstats time is the execution time, whatever the load. */
 const IN_FLIGHT = 8;
 
@@ -38,7 +41,9 @@ function scriptAt(ref) {
   if (ref === undefined) return composeDecideScript(root).source;
   const dir = mkdtempSync(join(tmpdir(), 'rl-lua-ab-'));
   try {
-    execSync(`git archive ${JSON.stringify(ref)} lua scripts | tar -x -C ${JSON.stringify(dir)}`, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    // The build reads the algorithm table (lib/) and strips its types with this checkout's typescript.
+    execSync(`git archive ${JSON.stringify(ref)} lua scripts lib/algorithms/algorithm-table.ts | tar -x -C ${JSON.stringify(dir)}`, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     execFileSync(process.execPath, [join(dir, 'scripts', 'build-lua.mjs')], { stdio: 'ignore' });
     const generated = readFileSync(join(dir, 'lib', 'generated', 'decide-script.ts'), 'utf8');
     return JSON.parse(/DECIDE_SCRIPT = (".*");$/m.exec(generated)[1]);
@@ -55,7 +60,8 @@ const ALGORITHMS = [
   ['gcra', 5, 'g'],
 ];
 // The benchmark's throughput budget (bench/lib/limits.mjs): every decision is admitted.
-const SPEC = (code) => `${code}:10000:60000:10000:0:0`;
+const WINDOW_MS = Number(process.env.AB_WINDOW_MS ?? 60_000);
+const SPEC = (code) => `${code}:10000:${WINDOW_MS}:10000:0:0`;
 const TRACKERS = shuffled(
   Array.from({ length: KEYS }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`),
   0x5eed,
@@ -95,7 +101,7 @@ async function main() {
   console.log(`A: ${refA} (${scripts.A.length} bytes); B: ${refB ?? 'this checkout'} (${scripts.B.length} bytes); ${ROUNDS} rounds × ${DECISIONS} decisions a side, in chunks of ${CHUNK_CALLS} calls`);
   const rows = [];
   try {
-    for (const algorithm of ALGORITHMS) {
+    for (const algorithm of ALGORITHMS.filter(([name]) => ONLY === undefined || ONLY.includes(name))) {
       for (const batch of BATCHES) {
         const usPerDecision = { A: [], B: [] };
         for (let r = 0; r < ROUNDS; r++) {

@@ -56,7 +56,7 @@ if charge then
   end
   handle, handle_s = now_ms, x3 + 1
   rcall('ZADD', key, fmt('%d', now_ms + W), fmt('%d:%d:%d', now_ms, handle_s, c))
-  rcall('PEXPIRE', key, W)
+  rcall('PEXPIREAT', key, fmt('%d', now_ms + W))
   x2 = x2 + c
 elseif give > 0 or renew then
   for j = 1, #x1 do
@@ -64,7 +64,7 @@ elseif give > 0 or renew then
     if slot[3] == give_h and slot[4] == give_s then
       if renew then
         rcall('ZADD', key, fmt('%d', now_ms + W), slot[2])
-        rcall('PEXPIRE', key, W)
+        rcall('PEXPIREAT', key, fmt('%d', now_ms + W))
       else
         rcall('ZREM', key, slot[2])
         x2 = x2 - slot[6]

@@ -71,6 +71,10 @@ while arg_at <= nargs do
     local charge = ok and c > 0
     local remaining, reset, handle, handle_s = 0, 0, 0, 0
     -- @finish
+    if o == 0 and arg_at > nargs then
+      -- The call's only request (a lone decision): its reply in one table constructor.
+      return { all_allowed and 1 or 0, ok and 1 or 0, remaining, reset, retry, handle, handle_s }
+    end
     out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = all_allowed and 1 or 0, ok and 1 or 0, remaining, reset, retry
     out[o + 6], out[o + 7] = handle, handle_s
     o = o + 7

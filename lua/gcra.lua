@@ -1,5 +1,8 @@
 --[[
-gcra (algorithm 5). State: the theoretical arrival time TAT in microseconds.
+gcra (algorithm 5). State: the theoretical arrival time TAT in microseconds, carried by the
+key's expiry: the key expires at E = ceil(TAT / 1000) ms and holds E * 1000 - TAT (0-999, an
+integer Redis shares rather than stores). A TAT at or before now is an empty state, whatever
+Redis has expired yet (the script's clock decides, not Redis's).
 T = ceil(W * 1000 / L) us, tau = B * T; admits iff max(TAT, now) + c * T - now <= tau,
 then TAT = max(TAT, now) + c * T.
 Slots: x1 T, x2 tau, x3 TAT clamped to [now, now + 2 tau] (a debt may take it past now + tau).
@@ -10,12 +13,15 @@ A lease take charges what the bucket holds, between c and the lease; its seq is 
 -- @check
 x1 = ceil(W * 1000 / L)
 x2 = B * x1
+x3 = now_us
 local v = rpcall('GET', key)
--- Only the digits this script writes: tonumber alone would also take '9e15' or '0x1F'.
-x3 = type(v) == 'string' and tonumber(match(v, '^%d+$')) or now_us
-if x3 < now_us then
-  x3 = now_us
-elseif x3 > now_us + 2 * x2 then
+-- Only the digits this script writes: tonumber alone would also take '9e2' or '0x1F'.
+local r = type(v) == 'string' and tonumber(match(v, '^%d%d?%d?$'))
+if r then
+  -- -1 (no expiry: not ours) reads as a TAT long past.
+  x3 = max(now_us, rcall('PEXPIRETIME', key) * 1000 - r)
+end
+if x3 > now_us + 2 * x2 then
   -- Written by a clock running ahead: clamped to the longest wait a debt leaves, and saved so.
   x3, dirty = now_us + 2 * x2, true
 end
@@ -41,7 +47,8 @@ elseif debt > 0 then
 end
 if charge or dirty then
   if x3 > now_us then
-    rcall('SET', key, fmt('%d', x3), 'PX', ceil((x3 - now_us) / 1000))
+    local e = ceil(x3 / 1000)
+    rcall('SET', key, fmt('%d', e * 1000 - x3), 'PXAT', fmt('%d', e))
   else
     rcall('DEL', key)
   end

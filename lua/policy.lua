@@ -27,7 +27,8 @@ end
 local p = P[spec]
 if not p then
   local algorithm, L, W, B, block_for, shadow = match(spec, '^(%d):(%d+):(%d+):(%d+):(%d+):(%d)$')
-  p = { tonumber(algorithm), tonumber(L), tonumber(W), tonumber(B), tonumber(block_for), shadow == '1' }
+  -- Arithmetic converts the digits the pattern matched, without tonumber's function call.
+  p = { algorithm + 0, L + 0, W + 0, B + 0, block_for + 0, shadow == '1' }
   P[spec] = p
 end
 local algorithm, L, W, B, block_for, shadow = p[1], p[2], p[3], p[4], p[5], p[6]
@@ -49,7 +50,7 @@ elseif block_at > 0 and c > 0 then
 end
 -- @finish
 if not ok and not block and not shadow and not all_allowed and block_at > 0 and c > 0 and retry >= 0 then
-  rcall('SET', KEYS[block_at], fmt('%d', now_ms + block_for), 'PX', block_for)
+  rcall('SET', KEYS[block_at], fmt('%d', now_ms + block_for), 'PXAT', fmt('%d', now_ms + block_for))
   block, retry = block_for, max(retry, block_for)
 end
 if block then

@@ -1,5 +1,10 @@
 --[[
-sliding-window (algorithm 2). State: the string "<windowIndex>:<current>:<previous>".
+sliding-window (algorithm 2). State: the current and previous windows' counts in a key that
+expires at the end of the window after the current one: the expiry, (index + 2) * W ms, names
+the current window's index. The counts (cur, prev) are one integer, cur < prev and prev^2 + cur
+or else cur^2 + cur + prev (a pairing that keeps small counts a small integer, which Redis
+shares rather than stores), or the string "<cur>:<prev>" once a count passes 2^26 (the
+integer would no longer be exact).
 Windows are aligned to multiples of W; with e = ms elapsed in the current window,
 admits iff previous * (W - e) + (current + c) * W <= L * W.
 Slots: x1 current window index, x2 current count, x3 previous count. Handle: the window index;
@@ -10,11 +15,22 @@ goes into the current window's count, up to 2L.
 x1 = floor(now_ms / W)
 local e = now_ms - x1 * W
 local v = rpcall('GET', key)
-local at, cur, prev
-if type(v) == 'string' then at, cur, prev = match(v, '^(%d+):(%d+):(%d+)$') end
-if at then
-  at = tonumber(at)
-  if at >= x1 then
+local cur, prev
+if type(v) == 'string' then
+  local z = tonumber(match(v, '^%d+$'))
+  if z then
+    local s = floor(math.sqrt(z))
+    -- A double's square root may land one off.
+    if s * s > z then s = s - 1 elseif (s + 1) * (s + 1) <= z then s = s + 1 end
+    if z - s * s < s then cur, prev = z - s * s, s else cur, prev = s, z - s * s - s end
+  else
+    cur, prev = match(v, '^(%d+):(%d+)$')
+  end
+end
+if cur then
+  -- The expiry of a key this script wrote is a multiple of W; -1 (no expiry) and any other are not ours.
+  local at = rcall('PEXPIRETIME', key) / W - 2
+  if at >= x1 and at == floor(at) then
     -- A window ahead of ours (a clock running ahead) counts as the current one, saved so.
     x2, x3, dirty = tonumber(cur), tonumber(prev), at > x1
   elseif at == x1 - 1 then
@@ -36,7 +52,6 @@ else
   end
 end
 -- @finish
-local e = now_ms - x1 * W
 local write = charge or dirty
 if charge then
   x2, handle = x2 + c, x1
@@ -50,7 +65,16 @@ elseif debt > 0 then
   x2, write = min(x2 + debt, 2 * L), true
 end
 if write then
-  rcall('SET', key, fmt('%d:%d:%d', x1, x2, x3), 'PX', 2 * W - e)
+  local counts
+  if max(x2, x3) >= 67108864 then
+    counts = fmt('%d:%d', x2, x3)
+  elseif x2 < x3 then
+    counts = fmt('%d', x3 * x3 + x2)
+  else
+    counts = fmt('%d', x2 * x2 + x2 + x3)
+  end
+  rcall('SET', key, counts, 'PXAT', fmt('%d', (x1 + 2) * W))
 end
+local e = now_ms - x1 * W
 remaining = max(0, floor((L * W - x3 * (W - e)) / W) - x2)
 if x2 > 0 then reset = 2 * W - e elseif x3 > 0 then reset = W - e end

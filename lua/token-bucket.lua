@@ -1,6 +1,9 @@
 --[[
-token-bucket (algorithm 4). State: the string "<creditUs>:<lastUs>", the bucket's
-content measured in microseconds of refill (one token = T us, full = tau = B * T), down to
+token-bucket (algorithm 4). State: the time the bucket is full again, in microseconds (its
+tokens and their refill time in one number: full at F, it holds B - (F - now) / T tokens at
+now), carried by the key's expiry as gcra's TAT is: the key expires at E = ceil(F / 1000) ms
+and holds E * 1000 - F (0-999). An F at or before now is a full bucket.
+The content is measured in microseconds of refill (one token = T us, full = tau = B * T), down to
 -tau after a debt.
 Refills L tokens per W and starts full; admits exactly what gcra admits.
 Slots: x1 T, x2 tau, x3 credit. Handle: the TAT after the charge (now + tau - credit), as in
@@ -13,13 +16,12 @@ x1 = ceil(W * 1000 / L)
 x2 = B * x1
 x3 = x2
 local v = rpcall('GET', key)
-local credit, last
-if type(v) == 'string' then credit, last = match(v, '^(%-?%d+):(%d+)$') end
-if credit then
-  last = tonumber(last)
-  -- A write from a clock running ahead (last > now) drains what its lead would have
-  -- refilled, as gcra's clamped TAT does, and is saved at our time.
-  x3, dirty = min(x2, max(-x2, tonumber(credit) + now_us - last)), last > now_us
+local r = type(v) == 'string' and tonumber(match(v, '^%d%d?%d?$'))
+if r then
+  -- -1 (no expiry: not ours) reads as a bucket long full. A full time past now + 2 tau (a
+  -- clock running ahead) drains what its lead would have refilled, down to -tau, and is saved so.
+  local full = rcall('PEXPIRETIME', key) * 1000 - r
+  x3, dirty = min(x2, max(-x2, x2 - (full - now_us))), full > now_us + 2 * x2
 end
 if lease > 0 then c = max(c, min(lease, floor(x3 / x1))) end
 if c > B then
@@ -43,7 +45,9 @@ elseif debt > 0 then
 end
 if charge or dirty then
   if x3 < x2 then
-    rcall('SET', key, fmt('%d:%d', x3, now_us), 'PX', ceil((x2 - x3) / 1000))
+    local full = now_us + x2 - x3
+    local e = ceil(full / 1000)
+    rcall('SET', key, fmt('%d', e * 1000 - full), 'PXAT', fmt('%d', e))
   else
     rcall('DEL', key)
   end

@@ -48,7 +48,7 @@ export class BenchRedis {
 
   static async start(tmpDir) {
     if (!redisVersion().startsWith('Redis server')) {
-      throw new Error('redis-server is not on PATH; install Redis >= 6.2 (the benchmark installs nothing itself)');
+      throw new Error('redis-server is not on PATH; install Redis >= 7.0 (the benchmark installs nothing itself)');
     }
     const port = await freePort();
     const dir = join(tmpDir, 'redis');

@@ -6,7 +6,7 @@ import type { AlgorithmSpec } from '../algorithms/algorithm-table.js';
  * that changes a layout bumps it, so instances of two releases in one rolling deploy keep apart
  * states rather than reading each other's.
  */
-export const STATE_FORMAT_VERSION = '2';
+export const STATE_FORMAT_VERSION = '3';
 
 /**
  * The `id` part of a key: the state format, the algorithm's letter (so a policy that changes

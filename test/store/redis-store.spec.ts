@@ -4,7 +4,7 @@ import { algorithmNamed } from '../../lib/algorithms/algorithm-table.js';
 import { giveBackOf } from '../../lib/store/give-back.js';
 import type { ChargeHandle, StoreCall } from '../../lib/store/rate-limit-store.interface.js';
 import { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
-import { RATE_ALGORITHMS as ALGORITHMS, call as policyCall, decideFlat, type AlgorithmName } from '../memory/calls.js';
+import { RATE_ALGORITHMS as ALGORITHMS, T0, call as policyCall, decideFlat, type AlgorithmName } from '../memory/calls.js';
 import { CLIENT_LIBRARIES, standaloneClient, type PassedClient } from '../support/redis-clients.js';
 import { RedisServer } from '../support/redis-server.js';
 
@@ -22,7 +22,6 @@ afterAll(async () => {
 });
 beforeEach(() => client.flushall());
 
-const T0 = 1_700_000_000_000_000; // µs
 const call = (algorithm: AlgorithmName, over: Partial<StoreCall> = {}): StoreCall => ({
   key: `t:${algorithm}`,
   blockKey: undefined,

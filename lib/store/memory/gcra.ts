@@ -13,7 +13,11 @@ interface GcraVerdict extends Verdict {
   dirty: boolean;
 }
 
-/** Mirrors `lua/gcra.lua`. State: the theoretical arrival time TAT (µs). Handle: the TAT after the charge (a lease take's seq: the units taken). */
+/**
+ * Mirrors `lua/gcra.lua`. State: the theoretical arrival time TAT (µs), in a key that expires
+ * at ceil(TAT / 1000) ms as the script's does. Handle: the TAT after the charge (a lease take's
+ * seq: the units taken).
+ */
 export const gcra: Algorithm<GcraVerdict> = {
   check(call, table, now, nowMs) {
     const T = Math.ceil((call.windowMs * 1000) / call.limit);
@@ -46,7 +50,7 @@ export const gcra: Algorithm<GcraVerdict> = {
     }
     if (write) {
       if (tat > now) {
-        table.set(call.key, nowMs, Math.ceil((tat - now) / 1000), tat);
+        table.set(call.key, nowMs, Math.ceil(tat / 1000) - nowMs, tat);
       } else {
         table.delete(call.key);
       }

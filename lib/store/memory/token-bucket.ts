@@ -9,11 +9,15 @@ interface TokenBucketVerdict extends Verdict {
   credit: number;
   /** Units a charge takes (a lease take's share of what the bucket holds). */
   units: number;
-  /** The last write came from a clock running ahead: save the state at our time. */
+  /** The stored full time was past now + 2 tau (a clock running ahead): save the clamped state. */
   dirty: boolean;
 }
 
-/** Mirrors `lua/token-bucket.lua`. State: credit (µs), time of the last write (µs). Handle: the TAT after the charge (now + tau - credit), as in gcra (a lease take's seq: the units taken). */
+/**
+ * Mirrors `lua/token-bucket.lua`. State: the time the bucket is full again (µs), in a key that
+ * expires at ceil(that time / 1000) ms as the script's does. Handle: the TAT after the charge
+ * (now + tau - credit), as in gcra (a lease take's seq: the units taken).
+ */
 export const tokenBucket: Algorithm<TokenBucketVerdict> = {
   check(call, table, now, nowMs) {
     const T = Math.ceil((call.windowMs * 1000) / call.limit);
@@ -22,11 +26,10 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
     let dirty = false;
     const slot = table.find(call.key, nowMs);
     if (slot >= 0) {
-      // A clock running ahead drains what its lead would have refilled, as gcra's clamped TAT does.
-      const last = table.value(slot, 1);
-      // Down to -tau after a debt.
-      credit = Math.min(tau, Math.max(-tau, table.value(slot, 0) + now - last));
-      dirty = last > now;
+      const full = table.value(slot, 0);
+      // Down to -tau after a debt; further is a clock running ahead, drained as gcra's clamped TAT is.
+      credit = Math.min(tau, Math.max(-tau, tau - (full - now)));
+      dirty = full > now + 2 * tau;
     }
     const units = chargeUnits(call, Math.floor(credit / T));
     const v = { ok: false, retry: -1, block: 0, interval: T, capacity: tau, credit, units, dirty };
@@ -52,7 +55,8 @@ export const tokenBucket: Algorithm<TokenBucketVerdict> = {
     }
     if (write) {
       if (credit < tau) {
-        table.set(call.key, nowMs, Math.ceil((tau - credit) / 1000), credit, now);
+        const full = now + tau - credit;
+        table.set(call.key, nowMs, Math.ceil(full / 1000) - nowMs, full);
       } else {
         table.delete(call.key);
       }

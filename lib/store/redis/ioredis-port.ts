@@ -63,6 +63,10 @@ export class IoredisPort implements RedisPort {
     return this.client.ping();
   }
 
+  info(): Promise<string> {
+    return this.client.info('server');
+  }
+
   startWarmUp(): void {
     this.warmUp.start();
   }

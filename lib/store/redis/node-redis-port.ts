@@ -73,6 +73,10 @@ export class NodeRedisPort implements RedisPort {
     return this.send(undefined, ['PING']);
   }
 
+  info(): Promise<string> {
+    return this.send(undefined, ['INFO', 'server']).then(String);
+  }
+
   /** Sends on the connection that owns `key`, if it is ready; refused at once otherwise. */
   private send(key: string | undefined, args: string[]): Promise<unknown> {
     const client = this.client;

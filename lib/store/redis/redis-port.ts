@@ -28,6 +28,8 @@ export interface RedisPort {
   decide(keys: readonly string[], args: ReadonlyArray<string | number>): Promise<number[]>;
   del(key: string): Promise<unknown>;
   ping(): Promise<unknown>;
+  /** The `INFO server` text (the server's version is checked at start-up). */
+  info(): Promise<string>;
 
   /**
    * From now on, loads the script on every connection that decides whenever it becomes ready

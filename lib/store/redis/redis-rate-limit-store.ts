@@ -5,6 +5,7 @@ import { DecisionBatch } from './decision-batch.js';
 import { decideInSlotGroups, slotTag } from './decide-in-slot-groups.js';
 import { portOf, type RedisClient } from './redis-connection.js';
 import type { RedisPort } from './redis-port.js';
+import { assertRedisVersion } from './server-version.js';
 
 /** A batch is sent at once when it holds this many keys; it keeps one script run short. */
 const MAX_BATCH_KEYS = 32;
@@ -49,7 +50,10 @@ export class RedisRateLimitStore implements RateLimitStore, OnApplicationBootstr
     const state = await this.redis.untilWarm(this.connectTimeoutMs);
     if (state === 'not ready') {
       new Logger('RateLimit').warn(`Redis is not ready after ${this.connectTimeoutMs} ms; decisions follow failMode until it is`);
-    } else if (state === 'cold') {
+      return;
+    }
+    await assertRedisVersion(() => this.redis.info());
+    if (state === 'cold') {
       new Logger('RateLimit').warn(`Redis nodes are not all connected with the script loaded after ${this.connectTimeoutMs} ms; the first decisions may miss the timeout`);
     }
   }
