@@ -4,8 +4,9 @@
 // `npm run build`) measures an unlimited route (`GET /open`, in an app that imports the module)
 // and a plain limited one (`GET /hello`, fixed window, 10k clients) on Express and Fastify, the
 // two builds interleaved (A/B, B/A, ...) for BENCH_ROUNDS rounds (default 5), and prints the
-// median req/s and p99 of each side with the median of the per-round ratios.
-//   BENCH_HTTP_SECONDS (default 3), BENCH_WARMUP_SECONDS (default 1), BENCH_CONNECTIONS (default 64).
+// median req/s, p99 and server CPU per request of each side with the median of the per-round ratios.
+//   BENCH_HTTP_SECONDS (default 3), BENCH_WARMUP_SECONDS (default 1), BENCH_CONNECTIONS (default 64),
+//   BENCH_ADAPTERS (default express,fastify).
 import { libInfo } from './lib/snapshot.mjs'; // first: snapshots dist/ before the library is imported
 import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -30,7 +31,7 @@ mkdirSync(tmpDir, { recursive: true });
 log(`this build: ${libInfo()}\nbaseline:   ${baseline}\n${rounds} rounds, ${seconds} s each, ${connections} connections; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const redis = await BenchRedis.start(tmpDir);
 try {
-  for (const adapter of ['express', 'fastify']) {
+  for (const adapter of (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',')) {
     const sides = {
       baseline: await HttpServer.start(adapter, 'ours', redis.url, { BENCH_LIB_DIR: baseline }),
       this: await HttpServer.start(adapter, 'ours', redis.url),
@@ -41,11 +42,16 @@ try {
         for (const name of r % 2 === 0 ? ['baseline', 'this'] : ['this', 'baseline']) {
           await redis.flush();
           await cannon(sides[name].url, { path, seconds: warmup, connections, keys });
-          results[name].push(await cannon(sides[name].url, { path, seconds, connections, keys }));
+          const cpu0 = sides[name].cpuSeconds();
+          const res = await cannon(sides[name].url, { path, seconds, connections, keys });
+          res.cpuUsPerReq = ((sides[name].cpuSeconds() - cpu0) * 1e6) / res.total;
+          results[name].push(res);
         }
       }
       const ratio = median(results.this.map((res, r) => res.rps / results.baseline[r].rps));
-      const line = (name) => `${fmtInt(median(results[name].map((res) => res.rps)))} req/s, p99 ${fmt(median(results[name].map((res) => res.p99)), 0)} ms`;
+      const line = (name) =>
+        `${fmtInt(median(results[name].map((res) => res.rps)))} req/s, p99 ${fmt(median(results[name].map((res) => res.p99)), 0)} ms, ` +
+        `server CPU ${fmt(median(results[name].map((res) => res.cpuUsPerReq)), 1)} µs/req`;
       log(`${adapter} GET ${path}: baseline ${line('baseline')}; this ${line('this')}; this/baseline ${fmtRatio(ratio)} (per round: ${results.this.map((res, r) => fmt(res.rps / results.baseline[r].rps)).join(' ')})`);
     }
     await Promise.all(Object.values(sides).map((side) => side.stop()));

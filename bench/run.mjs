@@ -397,6 +397,10 @@ function buildReport(results, startLoad, loads, failures, elapsedS) {
       targets.push([`Decisions/s ${a} ≥ 1.5× throttler-storage-redis`, fmtRatio(vsT), status(check(vsT, (v) => v >= 1.5))]);
       targets.push([`Decisions/s ${a} ≥ 0.85× raw EVALSHA`, fmtRatio(vsE), status(check(vsE, (v) => v >= 0.85))]);
     }
+    if (has('ours-gcra-inline') && has('ours-gcra')) {
+      const vsConstant = medianRatio(rs, 'ours-gcra-inline', 'ours-gcra', 'opsPerSec');
+      targets.push(['Decisions/s gcra, inline policy literal ≥ 0.95× a constant policy', fmtRatio(vsConstant), status(check(vsConstant, (v) => v >= 0.95))]);
+    }
     for (const a of ['gcra', 'fixed-window']) {
       const id = `ours-${a}`;
       if (!has(id)) continue;

@@ -22,10 +22,10 @@ export class HttpServer {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  /** `env`: more environment for the child (e.g. BENCH_LIB_DIR, to measure another build). */
-  static async start(adapter, stack, redisUrl, env = {}) {
+  /** `env`: more environment for the child (e.g. BENCH_LIB_DIR, to measure another build); `nodeArgs`: Node's own flags (e.g. --cpu-prof). */
+  static async start(adapter, stack, redisUrl, env = {}, nodeArgs = []) {
     const child = track(
-      spawn(process.execPath, [SERVER], {
+      spawn(process.execPath, [...nodeArgs, SERVER], {
         env: { ...process.env, BENCH_ADAPTER: adapter, BENCH_STACK: stack, BENCH_REDIS_URL: redisUrl, ...env },
         stdio: ['ignore', 'pipe', 'inherit'],
       }),

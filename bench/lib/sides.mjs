@@ -92,16 +92,21 @@ const checked = (d) => {
 };
 
 /** This library, one algorithm, through `RateLimiterService.consume`. */
-function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, passed = 'own', metrics = 'none', store = 'redis', name, label, id } = {}) {
-  // One policy object for the whole run: the service caches its compiled form by identity.
-  const policy = { algorithm, limit, window: windowMs, name: name ?? algorithm.replace(/[^a-z]/g, '') };
+function ours(algorithm, { limit = BIG_LIMIT, windowMs = WINDOW_MS, denyCache = true, passed = 'own', metrics = 'none', store = 'redis', inline = false, name, label, id } = {}) {
+  // One policy object for the whole run (the service caches its compiled form by identity), or
+  // with `inline` a new literal on every call, as `consume(key, { ... })` is usually written.
+  const policyName = name ?? algorithm.replace(/[^a-z]/g, '');
+  const policy = { algorithm, limit, window: windowMs, name: policyName };
+  const consume = inline
+    ? (service, key) => service.consume(key, { algorithm, limit, window: windowMs, name: policyName })
+    : (service, key) => service.consume(key, policy);
   return {
     id: id ?? `ours-${algorithm}${denyCache ? '' : '-nocache'}`,
     label: label ?? `nestjs-redis-rate-limit ${algorithm}`,
     command: 'evalsha',
     async open(url) {
       const service = await limiterService(url, denyCache, passed, metrics, store);
-      return { call: (key) => service.consume(key, policy).then(checked), close: async () => undefined };
+      return { call: (key) => consume(service, key).then(checked), close: async () => undefined };
     },
   };
 }
@@ -242,6 +247,7 @@ export const OUR_ALGORITHMS = ['gcra', 'token-bucket', 'fixed-window', 'sliding-
 export function decisionSides() {
   return [
     ...OUR_ALGORITHMS.map((a) => ours(a)),
+    ours('gcra', { inline: true, id: 'ours-gcra-inline', label: 'nestjs-redis-rate-limit gcra, the policy an inline literal on every call' }),
     // The module on a node-redis client the app passes, next to its own ioredis client: the same
     // script and batching, another client library.
     ours('gcra', { passed: 'node-redis', id: 'ours-gcra-noderedis', label: 'nestjs-redis-rate-limit gcra, redis: a node-redis client' }),

@@ -16,10 +16,17 @@ type GraphqlContext = { req?: Request; res?: unknown; reply?: unknown } | undefi
 
 const objectOrUndefined = (value: unknown) => (typeof value === 'object' && value !== null ? value : undefined);
 
+/**
+ * An HTTP route's arguments are (request, response, next). Read by index: `switchToHttp()`
+ * assigns three new closures to the context on every call.
+ */
+export const routeRequest = (context: ExecutionContext) => context.getArgByIndex<Request>(0);
+export const routeResponse = (context: ExecutionContext) => context.getArgByIndex<unknown>(1);
+
 /** The HTTP request behind a context: an HTTP route's, or the `req` a GraphQL driver puts in a resolver's context. */
 export function httpRequest(context: ExecutionContext): Request | undefined {
   const type = context.getType<string>();
-  if (type === 'http') return context.switchToHttp().getRequest<Request>();
+  if (type === 'http') return routeRequest(context);
   if (type !== 'graphql') return undefined;
   return objectOrUndefined(context.getArgByIndex<GraphqlContext>(2)?.req) as Request | undefined;
 }
@@ -32,7 +39,7 @@ export function httpRequest(context: ExecutionContext): Request | undefined {
 export function httpExchange(context: ExecutionContext): HttpExchange | undefined {
   const request = httpRequest(context);
   if (!request) return undefined;
-  if (context.getType() === 'http') return { request, response: context.switchToHttp().getResponse() };
+  if (context.getType() === 'http') return { request, response: routeResponse(context) };
   const { reply, res } = context.getArgByIndex<NonNullable<GraphqlContext>>(2);
   return { request, response: objectOrUndefined(reply) ?? objectOrUndefined(res) ?? objectOrUndefined(request.res) };
 }

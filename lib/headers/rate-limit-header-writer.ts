@@ -21,6 +21,20 @@ export function denyingDecision(verdict: RateLimitVerdict): RateLimitDecision | 
   return worst;
 }
 
+/** Header names as sent: Fastify sends its reply's headers in lower case, so they are given so (no lower-casing per write). */
+const NAMES = {
+  express: { retryAfter: 'Retry-After', limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset', policy: 'RateLimit-Policy', state: 'RateLimit' },
+  fastify: { retryAfter: 'retry-after', limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', policy: 'ratelimit-policy', state: 'ratelimit' },
+};
+
+/** The decision the legacy headers show: the denying one, else the one with the least remaining. */
+function shownDecision(decisions: readonly RateLimitDecision[], denying: RateLimitDecision | undefined): RateLimitDecision {
+  if (denying) return denying;
+  let least = decisions[0];
+  for (let i = 1; i < decisions.length; i++) if (decisions[i].remaining < least.remaining) least = decisions[i];
+  return least;
+}
+
 /** Writes `X-RateLimit-*`, IETF `RateLimit`/`RateLimit-Policy` and `Retry-After` through the HTTP adapter. */
 @Injectable()
 export class RateLimitHeaderWriter {
@@ -30,48 +44,45 @@ export class RateLimitHeaderWriter {
   ) {}
 
   write(response: unknown, verdict: RateLimitVerdict): void {
-    const set = this.setter(response);
+    const adapter = this.adapterHost.httpAdapter;
+    const fastify = adapter.getType() === 'fastify';
+    const names = fastify ? NAMES.fastify : NAMES.express;
+    // A bare Node response under Fastify (a resolver's `res: reply.raw`) is one that Fastify's
+    // adapter throws on before Nest 12.3: it is written with Node's `setHeader`, whose headers
+    // Fastify's reply sends along with its own.
+    const raw = fastify && response instanceof ServerResponse ? response : undefined;
+    const set = (name: string, value: string) => (raw ? raw.setHeader(name, value) : adapter.setHeader(response, name, value));
     if (verdict.unavailableRetryMs !== undefined) {
-      set('Retry-After', String(retryAfterSeconds(verdict.unavailableRetryMs)));
+      set(names.retryAfter, String(retryAfterSeconds(verdict.unavailableRetryMs)));
       return;
     }
     const { decisions } = verdict;
     if (decisions.length === 0) return;
     const denying = verdict.allowed ? undefined : denyingDecision(verdict);
-    if (denying && denying.retryAfterMs !== null) set('Retry-After', String(retryAfterSeconds(denying.retryAfterMs)));
+    if (denying && denying.retryAfterMs !== null) set(names.retryAfter, String(retryAfterSeconds(denying.retryAfterMs)));
 
     const style = this.options.headers;
     if (style === 'legacy' || style === 'both') {
-      const shown = denying ?? decisions.reduce((least, d) => (d.remaining < least.remaining ? d : least));
-      set('X-RateLimit-Limit', String(shown.limit));
-      set('X-RateLimit-Remaining', String(shown.remaining));
-      set('X-RateLimit-Reset', String(seconds(shown.resetMs)));
+      const shown = shownDecision(decisions, denying);
+      set(names.limit, String(shown.limit));
+      set(names.remaining, String(shown.remaining));
+      set(names.reset, String(seconds(shown.resetMs)));
     }
     if (style === 'ietf' || style === 'both') {
-      const policy: string[] = [];
-      const state: string[] = [];
-      decisions.forEach((d, i) => {
+      let policy = '';
+      let state = '';
+      for (let i = 0; i < decisions.length; i++) {
+        const d = decisions[i];
         const { spec } = verdict.policies[i];
         const windowMs = verdict.calls![i].windowMs;
+        const separator = i === 0 ? '' : ', ';
         // No `w` for sub-second windows, nor for concurrency (a number in flight, not a rate).
-        policy.push(`"${d.policy}";q=${d.limit}${windowMs >= 1000 && spec.kind !== 'slots' ? `;w=${Math.floor(windowMs / 1000)}` : ''}`);
+        policy += `${separator}"${d.policy}";q=${d.limit}${windowMs >= 1000 && spec.kind !== 'slots' ? `;w=${Math.floor(windowMs / 1000)}` : ''}`;
         const t = !d.allowed && d.retryAfterMs !== null ? retryAfterSeconds(d.retryAfterMs) : seconds(d.resetMs);
-        state.push(`"${d.policy}";r=${d.remaining};t=${t}`);
-      });
-      set('RateLimit-Policy', policy.join(', '));
-      set('RateLimit', state.join(', '));
+        state += `${separator}"${d.policy}";r=${d.remaining};t=${t}`;
+      }
+      set(names.policy, policy);
+      set(names.state, state);
     }
-  }
-
-  /**
-   * Writes through the adapter, which takes its own response object: Express's response or
-   * Fastify's reply. A bare Node response under Fastify (a resolver's `res: reply.raw`) is one
-   * that Fastify's adapter throws on before Nest 12.3: it is written with Node's `setHeader`,
-   * whose headers Fastify's reply sends along with its own.
-   */
-  private setter(response: unknown): (name: string, value: string) => void {
-    const adapter = this.adapterHost.httpAdapter;
-    if (adapter.getType() === 'fastify' && response instanceof ServerResponse) return (name, value) => response.setHeader(name, value);
-    return (name, value) => adapter.setHeader(response, name, value);
   }
 }

@@ -7,7 +7,8 @@ import { parseDuration } from './parse-duration.js';
 import { checkLimitRange } from './limit-range.js';
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const FIELDS = new Set([
+/** The fields a policy object may have. */
+export const POLICY_FIELDS: ReadonlySet<string> = new Set([
   'algorithm', 'limit', 'window', 'cost', 'burst', 'name', 'bucket', 'tracker', 'blockFor', 'failMode', 'mode', 'skipIf', 'refund', 'settle', 'lease',
 ]);
 /** The algorithms whose units a policy may lease. */
@@ -40,7 +41,7 @@ export function compilePolicy(
     configError(where, `policy "${name}": ${field} ${rule} (got ${describeValue(value)})`);
 
   for (const field of Object.keys(raw)) {
-    if (!FIELDS.has(field)) throw fail(field, `is not a policy field; known fields: ${[...FIELDS].join(', ')}`, raw[field as keyof RateLimitPolicy]);
+    if (!POLICY_FIELDS.has(field)) throw fail(field, `is not a policy field; known fields: ${[...POLICY_FIELDS].join(', ')}`, raw[field as keyof RateLimitPolicy]);
   }
   if (typeof name !== 'string' || !NAME.test(name)) throw fail('name', `must match ${NAME.source}`, name);
   const spec = algorithmNamed(policy.algorithm ?? 'fixed-window');

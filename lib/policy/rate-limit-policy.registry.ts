@@ -5,6 +5,7 @@ import { RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICIES, SKIP_RATE_LIMIT } from '../rat
 import type { ResolvedOptions } from '../options/resolved-options.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { bucketShape, compilePolicy, policyName } from './compile-policy.js';
+import { PolicyShapeCache } from './policy-shape-cache.js';
 import { routeScope } from './route-scope.js';
 
 type Handler = object;
@@ -19,6 +20,8 @@ export class RateLimitPolicyRegistry {
   private readonly byClass = new Map<object, Map<Handler, readonly CompiledPolicy[]>>();
   private readonly buckets = new Map<string, CompiledPolicy>();
   private readonly standalone = new WeakMap<RateLimitPolicy, CompiledPolicy>();
+  /** Service policies by shape: an inline literal, a new object each call, is compiled once. */
+  private readonly shapes = new PolicyShapeCache();
 
   constructor(
     @Inject(RATE_LIMIT_OPTIONS) private readonly options: ResolvedOptions,
@@ -36,13 +39,20 @@ export class RateLimitPolicyRegistry {
     return policies;
   }
 
-  /** A policy given to `RateLimiterService`: its budget is its `bucket`, or else its name. */
+  /**
+   * A policy given to `RateLimiterService`: its budget is its `bucket`, or else its name.
+   * Compiled once per object (a constant), and once per shape (a literal written inline).
+   */
   forService(policy: RateLimitPolicy): CompiledPolicy {
-    let compiled = this.standalone.get(policy);
-    if (!compiled) {
-      compiled = this.register(compilePolicy(policy, this.options, `name:${policyName(policy)}`, 'RateLimiterService'));
-      this.standalone.set(policy, compiled);
-    }
+    const known = this.standalone.get(policy);
+    if (known) return known;
+    const node = typeof policy === 'object' && policy !== null ? this.shapes.nodeOf(policy) : undefined;
+    if (node?.compiled) return node.compiled;
+    const compiled = this.register(compilePolicy(policy, this.options, `name:${policyName(policy)}`, 'RateLimiterService'));
+    if (node) node.compiled = compiled;
+    // The object itself only when its shape was new: an inline literal is gone after its call,
+    // and a weak entry per call would be work for the collector.
+    this.standalone.set(policy, compiled);
     return compiled;
   }
 

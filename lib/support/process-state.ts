@@ -7,7 +7,7 @@ import type { RateLimitVerdict } from '../engine/rate-limit-verdict.js';
  * and `instanceof` would fail on the other build's objects.
  */
 interface ProcessState {
-  /** The guard's verdicts by request (or argument list), so no second guard charges again. */
+  /** The guard's verdicts with after-work, by request (or argument list), for `RateLimitInterceptor`. */
   verdicts?: WeakMap<object, RateLimitVerdict>;
 }
 
@@ -15,6 +15,12 @@ const KEY: unique symbol = Symbol.for('nestjs-redis-rate-limit');
 const state = ((globalThis as { [KEY]?: ProcessState })[KEY] ??= {});
 
 export const sharedVerdicts = (state.verdicts ??= new WeakMap());
+
+/**
+ * The property of an execution context holding the guard's verdict: the guards of a handler
+ * (app-wide and hand-bound ones alike) get one context per call, so a second guard finds it there.
+ */
+export const CONTEXT_VERDICT: unique symbol = Symbol.for('nestjs-redis-rate-limit:verdict');
 
 /** Brands every build's `RateLimitGuard` (and its subclasses): checked instead of `instanceof`. */
 export const RATE_LIMIT_GUARD: unique symbol = Symbol.for('nestjs-redis-rate-limit:guard');

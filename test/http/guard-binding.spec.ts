@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Injectable, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { RateLimit, RateLimitGuard, RateLimitModule } from 'nestjs-redis-rate-limit';
 import { RedisServer } from '../support/redis-server.js';
 import { ADAPTERS, startApp, type TestApp } from '../support/http-app.js';
@@ -64,6 +65,18 @@ class TwiceGuardedController {
   handler() {
     return { ok: true };
   }
+
+  @Get('free')
+  free() {
+    return { ok: true };
+  }
+}
+
+/** The context Nest gives the guards of one call of a route handler. */
+function routeContext(handler: () => unknown, client: string): ExecutionContextHost {
+  const context = new ExecutionContextHost([{ headers: { 'x-client': client } }, undefined, undefined], TwiceGuardedController, handler);
+  context.setType('http');
+  return context;
 }
 
 let redis: RedisServer;
@@ -119,6 +132,19 @@ describe.each(ADAPTERS)('globalGuard: true plus @UseGuards(RateLimitGuard) on %s
     });
   });
   afterAll(() => app.close());
+
+  it('answers a plain true (no promise) on a route without policies, and to a second guard of the same call', async () => {
+    const guard = app.app.get(RateLimitGuard);
+    expect(guard.canActivate(routeContext(TwiceGuardedController.prototype.free, 'direct'))).toBe(true);
+    const call = routeContext(TwiceGuardedController.prototype.handler, 'direct');
+    const first = guard.canActivate(call);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toBe(true);
+    expect(guard.canActivate(call)).toBe(true);
+    // The call was charged once: two of the three units are left.
+    const results = await sequential(`${app.url}/twice`, 3, { 'x-client': 'direct' });
+    expect(results.map((r) => r.status)).toEqual([200, 200, 429]);
+  });
 
   it('charges a request once, not once per guard', async () => {
     const results = await sequential(`${app.url}/twice`, 4, { 'x-client': 'twice' });
