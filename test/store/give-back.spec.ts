@@ -1,31 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Redis } from 'ioredis';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { giveBackOf } from '../../lib/store/give-back.js';
-import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-store.js';
 import type { ChargeHandle, StoreCall } from '../../lib/store/rate-limit-store.interface.js';
-import { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
 import { RATE_ALGORITHMS as ALGORITHMS, T0, call, type AlgorithmName, type ClockedStore } from '../memory/calls.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useClockedStores } from '../support/clocked-stores.js';
 
 // Give-backs credit only what is still in the state from their charge (DESIGN.md, Give-backs),
 // in both stores: no delay between a charge and its give-back ever creates budget.
 
-let server: RedisServer;
-let client: Redis;
-const stores: Record<'redis' | 'memory', () => ClockedStore> = {
-  redis: () => new RedisRateLimitStore(client),
-  memory: () => new MemoryRateLimitStore(),
-};
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  client = server.client();
-});
-afterAll(async () => {
-  client.disconnect();
-  await server.destroy();
-});
-beforeEach(() => client.flushall());
+const stores = useClockedStores();
 
 const W = 10_000; // ms
 const L = 5;

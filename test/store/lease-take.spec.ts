@@ -1,32 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Redis } from 'ioredis';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { giveBackOf } from '../../lib/store/give-back.js';
 import { MemoryRateLimitStore } from '../../lib/store/memory/memory-rate-limit-store.js';
 import type { StoreCall } from '../../lib/store/rate-limit-store.interface.js';
 import { decideInSlotGroups } from '../../lib/store/redis/decide-in-slot-groups.js';
-import { RedisRateLimitStore } from '../../lib/store/redis/redis-rate-limit-store.js';
 import { T0, call, type AlgorithmName, type ClockedStore } from '../memory/calls.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useClockedStores } from '../support/clocked-stores.js';
 
 // A lease take charges as many units as the budget has, at least the cost and at most the
 // lease, as one charge with the usual handle; fewer than the cost left is the usual denial.
 
-let server: RedisServer;
-let client: Redis;
-const stores: Record<'redis' | 'memory', () => ClockedStore> = {
-  redis: () => new RedisRateLimitStore(client),
-  memory: () => new MemoryRateLimitStore(),
-};
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  client = server.client();
-});
-afterAll(async () => {
-  client.disconnect();
-  await server.destroy();
-});
-beforeEach(() => client.flushall());
+const stores = useClockedStores();
 
 const LEASED: AlgorithmName[] = ['fixed-window', 'token-bucket', 'gcra'];
 const take = (c: StoreCall, lease: number, cost = 1): StoreCall => ({ ...c, cost, lease });
