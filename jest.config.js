@@ -1,3 +1,5 @@
+import { SWC_TYPESCRIPT } from './scripts/swc-typescript.mjs';
+
 /** Jest runs in ESM mode (NestJS 12 is ESM-only); SWC compiles TypeScript with decorator metadata. */
 export default {
   testEnvironment: 'node',
@@ -15,17 +17,7 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      {
-        jsc: {
-          target: 'es2022',
-          parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-        },
-        module: { type: 'es6' },
-      },
-    ],
+    '^.+\\.ts$': ['@swc/jest', SWC_TYPESCRIPT],
   },
   testTimeout: 30000,
   maxWorkers: 2,

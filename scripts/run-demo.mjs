@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformFile } from '@swc/core';
+import { SWC_TYPESCRIPT } from './swc-typescript.mjs';
 import { findNginx, prepareNginx } from './run-demo-nginx.mjs';
 import { anyFreePort, HOST, redisAnswers } from './loopback.mjs';
 import { beforeStopping, isStopping, portPreferring, run, shutdown, stopOnSignals, waitUntil } from './run-demo-processes.mjs';
@@ -17,15 +18,7 @@ const SAMPLE_SRC = join(ROOT, 'sample', 'src');
 const SAMPLE_DIST = join(ROOT, 'sample', 'dist');
 const IDS = ['a', 'b', 'c'];
 
-const SWC_OPTIONS = {
-  sourceMaps: 'inline',
-  jsc: {
-    target: 'es2022',
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-  },
-  module: { type: 'es6' },
-};
+const SWC_OPTIONS = { sourceMaps: 'inline', ...SWC_TYPESCRIPT };
 
 function fail(message) {
   console.error(`\n${message}`);

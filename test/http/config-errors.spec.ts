@@ -10,25 +10,13 @@ import {
 import { createClient, createClientPool } from 'redis';
 import { RedisServer } from '../support/redis-server.js';
 import { ADAPTERS } from '../support/http-app.js';
-import { startupError } from '../support/http-suite.js';
+import { routeWith, startupError } from '../support/http-suite.js';
 
 /**
  * "Invalid options fail at start-up with an error naming the field and, for a decorator, the
  * Controller.handler — never at the first request." compile()/init() must reject with a
  * RateLimitConfigError.
  */
-
-function routeWith(policy: RateLimitPolicy | RateLimitPolicy[]): Type {
-  @Controller('bad')
-  class BadController {
-    @Get()
-    @RateLimit(policy)
-    handler() {
-      return { ok: true };
-    }
-  }
-  return BadController;
-}
 
 @Controller('bucket')
 class BucketController {

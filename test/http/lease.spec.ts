@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { RateLimit, RateLimitConfigError, RateLimitModule, type RateLimitModuleOptions, type RateLimitPolicy } from 'nestjs-redis-rate-limit';
 import { RedisServer } from '../support/redis-server.js';
 import { ADAPTERS, startApp, type TestApp } from '../support/http-app.js';
-import { DECISION_TIMEOUT, clientHeaderTracker, get, sequential, startupError } from '../support/http-suite.js';
+import { DECISION_TIMEOUT, clientHeaderTracker, get, routeWith, sequential, startupError } from '../support/http-suite.js';
 
 /**
  * `lease` over HTTP: a locally admitted request gets the headers it would get from Redis, a
@@ -113,18 +113,6 @@ describe.each(ADAPTERS)('leases on %s', (adapter) => {
     expect((await get(`${app.url}/lease/window`, { 'x-client': 'other' })).status).toBe(200);
   });
 });
-
-function routeWith(policy: RateLimitPolicy | RateLimitPolicy[]): Type {
-  @Controller('bad')
-  class BadController {
-    @Get()
-    @RateLimit(policy)
-    handler() {
-      return { ok: true };
-    }
-  }
-  return BadController;
-}
 
 const invalid = (policy: Record<string, unknown>) => policy as unknown as RateLimitPolicy;
 

@@ -1,9 +1,9 @@
-import type { ExecutionContext, INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Controller, Get, type ExecutionContext, type INestApplication, type ModuleMetadata, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Agent, request as httpRequest } from 'node:http';
 import type { Redis } from 'ioredis';
-import type { RateLimitAlgorithm } from 'nestjs-redis-rate-limit';
+import { RateLimit, type RateLimitAlgorithm, type RateLimitPolicy } from 'nestjs-redis-rate-limit';
 import { request, type AdapterName, type HttpResult } from './http-app.js';
 
 /** Helpers shared by the HTTP suites in test/http (real Redis, real HTTP). */
@@ -117,6 +117,19 @@ export function rateLimitHeaders(headers: Record<string, string>): Record<string
  * Compiles and initialises an app that must refuse to start, and returns what it threw (or
  * `undefined` when it started). Whatever got created is closed again.
  */
+/** A controller whose one route (`GET /bad`) is limited by `policy`: for start-up error cases. */
+export function routeWith(policy: RateLimitPolicy | RateLimitPolicy[]): Type {
+  @Controller('bad')
+  class BadController {
+    @Get()
+    @RateLimit(policy)
+    handler() {
+      return { ok: true };
+    }
+  }
+  return BadController;
+}
+
 export async function startupError(adapter: AdapterName, metadata: ModuleMetadata): Promise<unknown> {
   let moduleRef: TestingModule | undefined;
   let app: INestApplication | undefined;

@@ -1,6 +1,6 @@
 // A Node module-customization hook that runs the TypeScript sources directly, for the tests'
 // child processes (jest transforms in-process; a child process has no jest). It compiles `.ts`
-// with @swc/core using the same options as jest.config.js, maps `./x.js` imports to `./x.ts`
+// with @swc/core using the options Jest uses (scripts/swc-typescript.mjs), maps `./x.js` imports to `./x.ts`
 // when only the TypeScript exists, and maps `nestjs-redis-rate-limit` to lib/index.ts, exactly
 // like jest's moduleNameMapper. Registered by test/support/ts-register.mjs:
 //   node --import ./test/support/ts-register.mjs test/support/sample-process.ts
@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { transform } from '@swc/core';
+import { SWC_TYPESCRIPT } from '../../scripts/swc-typescript.mjs';
 
 const root = new URL('../../', import.meta.url);
 const PACKAGE = {
@@ -28,15 +29,6 @@ export async function resolve(specifier, context, nextResolve) {
 export async function load(url, context, nextLoad) {
   if (!url.startsWith('file:') || !url.endsWith('.ts')) return nextLoad(url, context);
   const path = fileURLToPath(url);
-  const { code } = await transform(await readFile(path, 'utf8'), {
-    filename: path,
-    sourceMaps: 'inline',
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    },
-    module: { type: 'es6' },
-  });
+  const { code } = await transform(await readFile(path, 'utf8'), { filename: path, sourceMaps: 'inline', ...SWC_TYPESCRIPT });
   return { format: 'module', source: code, shortCircuit: true };
 }
